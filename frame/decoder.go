@@ -64,8 +64,12 @@ type Decoder struct {
 //     frame, unmasked in place; chunk aliases p[:n].
 //   - [EventEnd]: the current frame is complete; n is 0.
 //
-// An error is a *[ProtocolError] from [ParseHeader] or [Header.Check]; the
-// decoder is then unusable until [Decoder.Reset].
+// An error is a *[ProtocolError]. When [Header.Check] rejects a header,
+// Next returns [EventHeader] with the error and has consumed the header, so
+// a caller that has failed the connection may go on calling Next to skip
+// frames while it waits for the peer's Close frame. When the header itself
+// is malformed (a 64-bit length with the top bit set), n is 0 and every
+// later call returns the same error until [Decoder.Reset].
 func (d *Decoder) Next(p []byte) (ev Event, chunk []byte, n int, err error) {
 	if d.inFrame {
 		if d.remaining == 0 {
@@ -112,14 +116,11 @@ func (d *Decoder) Next(p []byte) (ev Event, chunk []byte, n int, err error) {
 }
 
 func (d *Decoder) start(h Header, n int) (Event, []byte, int, error) {
-	if err := h.Check(d.Role, d.RSV); err != nil {
-		return EventNeedMore, nil, 0, err
-	}
 	d.hdr = h
 	d.inFrame = true
 	d.remaining = h.Length
 	d.maskPos = 0
-	return EventHeader, nil, n, nil
+	return EventHeader, nil, n, h.Check(d.Role, d.RSV)
 }
 
 // Header returns the header of the current frame: the one the last
