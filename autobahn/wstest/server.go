@@ -1,0 +1,188 @@
+package wstest
+
+import (
+	"bufio"
+	"encoding/json"
+	"net"
+	"net/http"
+	"strconv"
+	"sync"
+	"time"
+)
+
+// A Server is the fuzzing server: an http.Handler that tests WebSocket
+// clients with the protocol of Autobahn's fuzzingserver, so a client
+// written for Autobahn works against it unchanged:
+//
+//   - /getCaseCount: sends the number of cases as a text message, then closes.
+//   - /runCase?case=N&agent=A: plays case N (1-based) from the server side;
+//     the client echoes every message it receives.
+//   - /getCaseInfo?case=N: sends {"id": ..., "description": ...}, then closes.
+//   - /getCaseStatus?case=N&agent=A: sends {"behavior": ...} once case N
+//     has a result for agent A, then closes.
+//   - /updateReports?agent=A: writes the reports to OutDir, then closes.
+//
+// Every endpoint is a WebSocket opening handshake; anything else gets an
+// HTTP error.
+type Server struct {
+	// Cases is the case list clients see, numbered from 1.
+	Cases []Case
+	// OutDir, if set, is where /updateReports writes the reports.
+	OutDir string
+	// FailByDrop is Autobahn's failByDrop option (off by default).
+	FailByDrop bool
+	// OnResult, if set, is called after each case.
+	OnResult func(*Result)
+
+	mu        sync.Mutex
+	results   map[string]map[string]*Result
+	listeners map[[2]string][]chan *Result
+}
+
+// Results returns a snapshot of the results so far, by agent, each list
+// in case order.
+func (s *Server) Results() map[string][]*Result {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := map[string][]*Result{}
+	for agent, byID := range s.results {
+		for _, c := range s.Cases {
+			if r, ok := byID[c.ID]; ok {
+				out[agent] = append(out[agent], r)
+			}
+		}
+	}
+	return out
+}
+
+func (s *Server) caseParam(r *http.Request) (int, bool) {
+	n, err := strconv.Atoi(r.URL.Query().Get("case"))
+	if err != nil || n < 1 || n > len(s.Cases) {
+		return 0, false
+	}
+	return n, true
+}
+
+// ServeHTTP implements http.Handler.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	agent := q.Get("agent")
+	n, haveCase := s.caseParam(r)
+	switch r.URL.Path {
+	case "/getCaseCount":
+	case "/runCase", "/getCaseStatus":
+		if !haveCase || agent == "" {
+			http.Error(w, "wstest: need a valid case and an agent", http.StatusBadRequest)
+			return
+		}
+	case "/getCaseInfo":
+		if !haveCase {
+			http.Error(w, "wstest: need a valid case", http.StatusBadRequest)
+			return
+		}
+	case "/updateReports":
+		if agent == "" {
+			http.Error(w, "wstest: need an agent", http.StatusBadRequest)
+			return
+		}
+	default:
+		http.NotFound(w, r)
+		return
+	}
+	key, err := checkUpgrade(r)
+	if err != nil {
+		w.Header().Set("Sec-WebSocket-Version", "13")
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	hj, ok := w.(http.Hijacker)
+	if !ok {
+		http.Error(w, "wstest: connection cannot be hijacked", http.StatusInternalServerError)
+		return
+	}
+	nc, rw, err := hj.Hijack()
+	if err != nil {
+		return
+	}
+	_ = nc.SetDeadline(time.Time{})
+	if _, err := nc.Write(upgradeResponse(key, "AutobahnTestSuite-Go/wstest")); err != nil {
+		nc.Close()
+		return
+	}
+	started := time.Now()
+	switch r.URL.Path {
+	case "/runCase":
+		cs := s.Cases[n-1]
+		ss := newSession(nc, rw.Reader, true, &cs)
+		ss.failByDrop = s.FailByDrop
+		ss.run(cs.Limit)
+		res := ss.resultFor(agent, started, time.Since(started))
+		res.Case = n
+		s.record(res)
+	case "/getCaseCount":
+		s.reply(nc, rw.Reader, strconv.Itoa(len(s.Cases)))
+	case "/getCaseInfo":
+		b, _ := json.Marshal(map[string]string{"id": s.Cases[n-1].ID, "description": s.Cases[n-1].Description})
+		s.reply(nc, rw.Reader, string(b))
+	case "/getCaseStatus":
+		res := s.wait(agent, s.Cases[n-1].ID)
+		b, _ := json.Marshal(map[string]Behavior{"behavior": res.Behavior})
+		s.reply(nc, rw.Reader, string(b))
+	case "/updateReports":
+		if s.OutDir != "" {
+			_ = WriteReports(s.OutDir, s.Results())
+		}
+		s.reply(nc, rw.Reader, "")
+	}
+}
+
+// reply sends msg (if any) as a text message, then closes the connection
+// with a closing handshake.
+func (s *Server) reply(nc net.Conn, br *bufio.Reader, msg string) {
+	cs := Case{ID: "service", Limit: 5 * time.Second, play: func(ss *session) {
+		ss.suppressClose = true
+		if msg != "" {
+			ss.sendMessage([]byte(msg), false, 0)
+		}
+		ss.sendClose(NoCode, "")
+	}}
+	ss := newSession(nc, br, true, &cs)
+	ss.run(cs.Limit)
+}
+
+func (s *Server) record(r *Result) {
+	s.mu.Lock()
+	if s.results == nil {
+		s.results = map[string]map[string]*Result{}
+	}
+	if s.results[r.Agent] == nil {
+		s.results[r.Agent] = map[string]*Result{}
+	}
+	s.results[r.Agent][r.ID] = r
+	k := [2]string{r.Agent, r.ID}
+	ls := s.listeners[k]
+	delete(s.listeners, k)
+	s.mu.Unlock()
+	for _, ch := range ls {
+		ch <- r
+	}
+	if s.OnResult != nil {
+		s.OnResult(r)
+	}
+}
+
+func (s *Server) wait(agent, id string) *Result {
+	s.mu.Lock()
+	if r, ok := s.results[agent][id]; ok {
+		s.mu.Unlock()
+		return r
+	}
+	if s.listeners == nil {
+		s.listeners = map[[2]string][]chan *Result{}
+	}
+	ch := make(chan *Result, 1)
+	k := [2]string{agent, id}
+	s.listeners[k] = append(s.listeners[k], ch)
+	s.mu.Unlock()
+	return <-ch
+}
