@@ -13,10 +13,16 @@
 // UNIMPLEMENTED (or has a failed close judgement). The fuzzing server
 // prints the summary when a client calls /updateReports; with -once it
 // then exits, else it serves until interrupted.
+//
+// Summarise an index.json written by the real Autobahn suite (or by this
+// one), failing also on NON-STRICT unless -allow-non-strict is given:
+//
+//	go run ./autobahn/cmd/wstest -m report -index reports/servers/index.json
 package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -24,6 +30,8 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/rfc6455/websocket/autobahn/wstest"
@@ -44,7 +52,7 @@ func splitList(s string) []string {
 }
 
 func run() int {
-	mode := flag.String("m", "fuzzingclient", "mode: fuzzingclient (test a server) or fuzzingserver (test clients)")
+	mode := flag.String("m", "fuzzingclient", "mode: fuzzingclient (test a server), fuzzingserver (test clients) or report (summarise an index.json)")
 	url := flag.String("url", "ws://127.0.0.1:9001", "fuzzingclient: URL of the server under test")
 	addr := flag.String("addr", "127.0.0.1:9001", "fuzzingserver: address to listen on")
 	cases := flag.String("cases", "*", "comma separated case patterns to run (\"*\" wildcards)")
@@ -54,7 +62,13 @@ func run() int {
 	parallel := flag.Int("parallel", 1, "fuzzingclient: cases to run at once")
 	failByDrop := flag.Bool("failbydrop", false, "drop TCP instead of closing cleanly when the peer violates the protocol")
 	once := flag.Bool("once", false, "fuzzingserver: exit after the first /updateReports")
+	index := flag.String("index", "", "report: index.json to summarise")
+	allowNonStrict := flag.Bool("allow-non-strict", false, "report: do not fail on NON-STRICT")
 	flag.Parse()
+
+	if *mode == "report" {
+		return report(*index, *allowNonStrict)
+	}
 
 	sel, err := wstest.Select(wstest.Catalogue(), splitList(*cases), splitList(*exclude))
 	if err != nil {
@@ -144,4 +158,79 @@ func finish(dir string, results map[string][]*wstest.Result) int {
 	}
 	fmt.Printf("reports written to %s\n", dir)
 	return code
+}
+
+// indexEntry is one case of an Autobahn index.json.
+type indexEntry struct {
+	Behavior      string `json:"behavior"`
+	BehaviorClose string `json:"behaviorClose"`
+}
+
+// report prints per-agent verdict counts of an index.json and the cases
+// that fail; it returns 1 if any case is FAILED, UNIMPLEMENTED, has a
+// close judgement other than OK or INFORMATIONAL, or (unless
+// allowNonStrict) is NON-STRICT.
+func report(path string, allowNonStrict bool) int {
+	if path == "" {
+		fmt.Fprintln(os.Stderr, "wstest: -m report needs -index")
+		return 2
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 2
+	}
+	var idx map[string]map[string]indexEntry
+	if err := json.Unmarshal(b, &idx); err != nil {
+		fmt.Fprintf(os.Stderr, "wstest: %s: %v\n", path, err)
+		return 2
+	}
+	code := 0
+	agents := make([]string, 0, len(idx))
+	for a := range idx {
+		agents = append(agents, a)
+	}
+	sort.Strings(agents)
+	for _, a := range agents {
+		counts := map[string]int{}
+		var bad []string
+		ids := make([]string, 0, len(idx[a]))
+		for id := range idx[a] {
+			ids = append(ids, id)
+		}
+		sort.Slice(ids, func(i, j int) bool { return idLess(ids[i], ids[j]) })
+		for _, id := range ids {
+			e := idx[a][id]
+			counts[e.Behavior]++
+			fail := e.Behavior == "FAILED" || e.Behavior == "UNIMPLEMENTED" ||
+				(e.Behavior == "NON-STRICT" && !allowNonStrict) ||
+				(e.BehaviorClose != "OK" && e.BehaviorClose != "INFORMATIONAL")
+			if fail {
+				bad = append(bad, fmt.Sprintf("%s (%s/%s)", id, e.Behavior, e.BehaviorClose))
+			}
+		}
+		fmt.Printf("%s: %d cases:", a, len(ids))
+		for _, k := range []string{"OK", "NON-STRICT", "INFORMATIONAL", "UNIMPLEMENTED", "FAILED"} {
+			fmt.Printf(" %s %d", k, counts[k])
+		}
+		fmt.Println()
+		if len(bad) > 0 {
+			code = 1
+			fmt.Printf("  not passing: %s\n", strings.Join(bad, ", "))
+		}
+	}
+	return code
+}
+
+// idLess orders case ids numerically part by part.
+func idLess(a, b string) bool {
+	pa, pb := strings.Split(a, "."), strings.Split(b, ".")
+	for i := 0; i < len(pa) && i < len(pb); i++ {
+		x, _ := strconv.Atoi(pa[i])
+		y, _ := strconv.Atoi(pb[i])
+		if x != y {
+			return x < y
+		}
+	}
+	return len(pa) < len(pb)
 }
