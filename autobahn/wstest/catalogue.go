@@ -52,7 +52,7 @@ const (
 )
 
 func closeNormal(s *session) {
-	s.expClose = expectedClose{ClosedByMe: true, CloseCode: []int{CloseNormal}, RequireClean: true}
+	s.expClose = expectedClose{ClosedByMe: true, CloseCode: []int{closeNormalCode}, RequireClean: true}
 }
 
 func peerFails(s *session, code int) {
@@ -65,9 +65,9 @@ func section1() []Case {
 	for bin := 0; bin < 2; bin++ {
 		for i, n := range sizes {
 			n, i, binary := n, i, bin == 1
-			fill, op, kind := "*", byte(OpText), "text"
+			fill, op, kind := "*", byte(opText), "text"
 			if binary {
-				fill, op, kind = "\xfe", OpBinary, "binary"
+				fill, op, kind = "\xfe", opBinary, "binary"
 			}
 			chop, wait := 0, 1*sec
 			if i == 7 {
@@ -89,7 +89,7 @@ func section1() []Case {
 					p := strings.Repeat(fill, n)
 					s.expect(OK, msgEvent(p, binary))
 					closeNormal(s)
-					s.sendFrame(Frame{Opcode: op, Fin: true, Data: []byte(p), Chop: chop})
+					s.sendFrame(txFrame{Opcode: op, Fin: true, Data: []byte(p), Chop: chop})
 					s.killAfter(wait)
 				},
 			})
@@ -106,7 +106,7 @@ func section2() []Case {
 			play: func(s *session) {
 				s.expect(OK, pongEvent(payload))
 				closeNormal(s)
-				s.sendFrame(Frame{Opcode: OpPing, Fin: true, Data: []byte(payload), Chop: chop})
+				s.sendFrame(txFrame{Opcode: opPing, Fin: true, Data: []byte(payload), Chop: chop})
 				s.closeAfter(wait)
 			},
 		}
@@ -118,8 +118,8 @@ func section2() []Case {
 			play: func(s *session) {
 				closeNormal(s)
 				s.expect(OK)
-				s.sendFrame(Frame{Opcode: OpPong, Fin: true, Data: []byte(payload)})
-				s.sendClose(CloseNormal, "")
+				s.sendFrame(txFrame{Opcode: opPong, Fin: true, Data: []byte(payload)})
+				s.sendClose(closeNormalCode, "")
 				s.closeAfter(sec)
 			},
 		}
@@ -136,7 +136,7 @@ func section2() []Case {
 				}
 				s.expect(OK, ev...)
 				for i := 0; i < 10; i++ {
-					s.sendFrame(Frame{Opcode: OpPing, Fin: true, Data: []byte(fmt.Sprintf("payload-%d", i)), Chop: chop})
+					s.sendFrame(txFrame{Opcode: opPing, Fin: true, Data: []byte(fmt.Sprintf("payload-%d", i)), Chop: chop})
 				}
 				closeNormal(s)
 				s.closeAfter(3 * sec)
@@ -153,8 +153,8 @@ func section2() []Case {
 			Expectation: "Connection is failed immediately (1002/Protocol Error), since control frames are only allowed to have payload up to and including 125 octets.",
 			play: func(s *session) {
 				s.expect(OK)
-				peerFails(s, CloseProtocolError)
-				s.sendFrame(Frame{Opcode: OpPing, Fin: true, Data: []byte(strings.Repeat("\xfe", 126))})
+				peerFails(s, closeProtocolError)
+				s.sendFrame(txFrame{Opcode: opPing, Fin: true, Data: []byte(strings.Repeat("\xfe", 126))})
 				s.killAfter(sec)
 			},
 		},
@@ -168,8 +168,8 @@ func section2() []Case {
 			play: func(s *session) {
 				s.expect(OK, pongEvent("ping payload"))
 				closeNormal(s)
-				s.sendFrame(Frame{Opcode: OpPong, Fin: true, Data: []byte("unsolicited pong payload")})
-				s.sendFrame(Frame{Opcode: OpPing, Fin: true, Data: []byte("ping payload")})
+				s.sendFrame(txFrame{Opcode: opPong, Fin: true, Data: []byte("unsolicited pong payload")})
+				s.sendFrame(txFrame{Opcode: opPing, Fin: true, Data: []byte("ping payload")})
 				s.closeAfter(sec)
 			},
 		},
@@ -182,7 +182,7 @@ func section2() []Case {
 // message, the offending frame, then a ping. The peer must echo the first
 // message (OK) or may have failed before it (NON-STRICT), and must fail
 // the connection without answering the ping.
-func badThenPing(id, desc string, bad Frame, chop int, sync bool) Case {
+func badThenPing(id, desc string, bad txFrame, chop int, sync bool) Case {
 	return Case{
 		ID: id, Description: desc, Limit: shortLimit,
 		Expectation: "Echo for first message is received, but then connection is failed immediately, since the second frame is invalid. The ping is not answered.",
@@ -190,18 +190,18 @@ func badThenPing(id, desc string, bad Frame, chop int, sync bool) Case {
 			p := "Hello, world!"
 			s.expect(OK, msgEvent(p, false))
 			s.expect(NonStrict)
-			peerFails(s, CloseProtocolError)
+			peerFails(s, closeProtocolError)
 			bad.Chop, bad.Sync, bad.Fin = chop, sync, true
-			s.sendFrame(Frame{Opcode: OpText, Fin: true, Data: []byte(p), Chop: chop, Sync: sync})
+			s.sendFrame(txFrame{Opcode: opText, Fin: true, Data: []byte(p), Chop: chop, Sync: sync})
 			s.sendFrame(bad)
-			s.sendFrame(Frame{Opcode: OpPing, Fin: true, Chop: chop, Sync: sync})
+			s.sendFrame(txFrame{Opcode: opPing, Fin: true, Chop: chop, Sync: sync})
 			s.killAfter(sec)
 		},
 	}
 }
 
 // mustFail is a case whose frames the peer must reject with code.
-func mustFail(id, desc string, code int, frames ...Frame) Case {
+func mustFail(id, desc string, code int, frames ...txFrame) Case {
 	return Case{
 		ID: id, Description: desc, Limit: shortLimit,
 		Expectation: fmt.Sprintf("The connection is failed immediately (%d).", code),
@@ -219,20 +219,20 @@ func mustFail(id, desc string, code int, frames ...Frame) Case {
 func section3() []Case {
 	hello := []byte("Hello, world!")
 	return []Case{
-		mustFail("3.1", "Send small text message with RSV = 1.", CloseProtocolError,
-			Frame{Opcode: OpText, Fin: true, RSV: 1, Data: hello}),
+		mustFail("3.1", "Send small text message with RSV = 1.", closeProtocolError,
+			txFrame{Opcode: opText, Fin: true, RSV: 1, Data: hello}),
 		badThenPing("3.2", "Send small text message, then send again with RSV = 2, then send Ping.",
-			Frame{Opcode: OpText, RSV: 2, Data: hello}, 0, false),
+			txFrame{Opcode: opText, RSV: 2, Data: hello}, 0, false),
 		badThenPing("3.3", "Send small text message, then send again with RSV = 3, then send Ping. Octets are sent in frame-wise chops.",
-			Frame{Opcode: OpText, RSV: 3, Data: hello}, 0, true),
+			txFrame{Opcode: opText, RSV: 3, Data: hello}, 0, true),
 		badThenPing("3.4", "Send small text message, then send again with RSV = 4, then send Ping. Octets are sent in octet-wise chops.",
-			Frame{Opcode: OpText, RSV: 4, Data: hello}, 1, false),
-		mustFail("3.5", "Send small binary message with RSV = 5.", CloseProtocolError,
-			Frame{Opcode: OpBinary, Fin: true, RSV: 5, Data: []byte("\x00\xff\xfe\xfd\xfc\xfb\x00\xff")}),
-		mustFail("3.6", "Send Ping with RSV = 6.", CloseProtocolError,
-			Frame{Opcode: OpPing, Fin: true, RSV: 6, Data: hello}),
-		mustFail("3.7", "Send Close with RSV = 7.", CloseProtocolError,
-			Frame{Opcode: OpClose, Fin: true, RSV: 7}),
+			txFrame{Opcode: opText, RSV: 4, Data: hello}, 1, false),
+		mustFail("3.5", "Send small binary message with RSV = 5.", closeProtocolError,
+			txFrame{Opcode: opBinary, Fin: true, RSV: 5, Data: []byte("\x00\xff\xfe\xfd\xfc\xfb\x00\xff")}),
+		mustFail("3.6", "Send Ping with RSV = 6.", closeProtocolError,
+			txFrame{Opcode: opPing, Fin: true, RSV: 6, Data: hello}),
+		mustFail("3.7", "Send Close with RSV = 7.", closeProtocolError,
+			txFrame{Opcode: opClose, Fin: true, RSV: 7}),
 	}
 }
 
@@ -240,23 +240,23 @@ func section4() []Case {
 	hello := []byte("Hello, world!")
 	rp := []byte("reserved opcode payload")
 	return []Case{
-		mustFail("4.1.1", "Send frame with reserved non-control Opcode = 3.", CloseProtocolError, Frame{Opcode: 3, Fin: true}),
-		mustFail("4.1.2", "Send frame with reserved non-control Opcode = 4 and non-empty payload.", CloseProtocolError, Frame{Opcode: 4, Fin: true, Data: rp}),
-		badThenPing("4.1.3", "Send small text message, then send frame with reserved non-control Opcode = 5, then send Ping.", Frame{Opcode: 5}, 0, false),
-		badThenPing("4.1.4", "Send small text message, then send frame with reserved non-control Opcode = 6 and non-empty payload, then send Ping.", Frame{Opcode: 6, Data: hello}, 0, false),
-		badThenPing("4.1.5", "Send small text message, then send frame with reserved non-control Opcode = 7 and non-empty payload, then send Ping.", Frame{Opcode: 7, Data: hello}, 1, false),
-		mustFail("4.2.1", "Send frame with reserved control Opcode = 11.", CloseProtocolError, Frame{Opcode: 11, Fin: true}),
-		mustFail("4.2.2", "Send frame with reserved control Opcode = 12 and non-empty payload.", CloseProtocolError, Frame{Opcode: 12, Fin: true, Data: rp}),
-		badThenPing("4.2.3", "Send small text message, then send frame with reserved control Opcode = 13, then send Ping.", Frame{Opcode: 13}, 0, false),
-		badThenPing("4.2.4", "Send small text message, then send frame with reserved control Opcode = 14 and non-empty payload, then send Ping.", Frame{Opcode: 14, Data: hello}, 0, false),
-		badThenPing("4.2.5", "Send small text message, then send frame with reserved control Opcode = 15 and non-empty payload, then send Ping.", Frame{Opcode: 15, Data: hello}, 1, false),
+		mustFail("4.1.1", "Send frame with reserved non-control Opcode = 3.", closeProtocolError, txFrame{Opcode: 3, Fin: true}),
+		mustFail("4.1.2", "Send frame with reserved non-control Opcode = 4 and non-empty payload.", closeProtocolError, txFrame{Opcode: 4, Fin: true, Data: rp}),
+		badThenPing("4.1.3", "Send small text message, then send frame with reserved non-control Opcode = 5, then send Ping.", txFrame{Opcode: 5}, 0, false),
+		badThenPing("4.1.4", "Send small text message, then send frame with reserved non-control Opcode = 6 and non-empty payload, then send Ping.", txFrame{Opcode: 6, Data: hello}, 0, false),
+		badThenPing("4.1.5", "Send small text message, then send frame with reserved non-control Opcode = 7 and non-empty payload, then send Ping.", txFrame{Opcode: 7, Data: hello}, 1, false),
+		mustFail("4.2.1", "Send frame with reserved control Opcode = 11.", closeProtocolError, txFrame{Opcode: 11, Fin: true}),
+		mustFail("4.2.2", "Send frame with reserved control Opcode = 12 and non-empty payload.", closeProtocolError, txFrame{Opcode: 12, Fin: true, Data: rp}),
+		badThenPing("4.2.3", "Send small text message, then send frame with reserved control Opcode = 13, then send Ping.", txFrame{Opcode: 13}, 0, false),
+		badThenPing("4.2.4", "Send small text message, then send frame with reserved control Opcode = 14 and non-empty payload, then send Ping.", txFrame{Opcode: 14, Data: hello}, 0, false),
+		badThenPing("4.2.5", "Send small text message, then send frame with reserved control Opcode = 15 and non-empty payload, then send Ping.", txFrame{Opcode: 15, Data: hello}, 1, false),
 	}
 }
 
 func section5() []Case {
-	f := func(op byte, fin bool, p string) Frame { return Frame{Opcode: op, Fin: fin, Data: []byte(p)} }
-	withMode := func(fs []Frame, chop int, sync bool) []Frame {
-		out := make([]Frame, len(fs))
+	f := func(op byte, fin bool, p string) txFrame { return txFrame{Opcode: op, Fin: fin, Data: []byte(p)} }
+	withMode := func(fs []txFrame, chop int, sync bool) []txFrame {
+		out := make([]txFrame, len(fs))
 		for i, x := range fs {
 			x.Chop, x.Sync = chop, sync
 			out[i] = x
@@ -270,7 +270,7 @@ func section5() []Case {
 			play: func(s *session) {
 				s.expect(OK, msgEvent("fragment1fragment2", false))
 				closeNormal(s)
-				for _, x := range withMode([]Frame{f(OpText, false, "fragment1"), f(OpContinuation, true, "fragment2")}, chop, sync) {
+				for _, x := range withMode([]txFrame{f(opText, false, "fragment1"), f(opContinuation, true, "fragment2")}, chop, sync) {
 					s.sendFrame(x)
 				}
 				s.closeAfter(sec)
@@ -284,7 +284,7 @@ func section5() []Case {
 			play: func(s *session) {
 				s.expect(OK, pongEvent("ping payload"), msgEvent("fragment1fragment2", false))
 				closeNormal(s)
-				for _, x := range withMode([]Frame{f(OpText, false, "fragment1"), f(OpPing, true, "ping payload"), f(OpContinuation, true, "fragment2")}, chop, sync) {
+				for _, x := range withMode([]txFrame{f(opText, false, "fragment1"), f(opPing, true, "ping payload"), f(opContinuation, true, "fragment2")}, chop, sync) {
 					s.sendFrame(x)
 				}
 				s.closeAfter(sec)
@@ -292,10 +292,10 @@ func section5() []Case {
 		}
 	}
 	contFirst := func(id, desc string, fin bool, chop int, sync bool) Case {
-		return mustFail(id, desc, CloseProtocolError,
-			withMode([]Frame{f(OpContinuation, fin, "non-continuation payload"), f(OpText, true, "Hello, world!")}, chop, sync)...)
+		return mustFail(id, desc, closeProtocolError,
+			withMode([]txFrame{f(opContinuation, fin, "non-continuation payload"), f(opText, true, "Hello, world!")}, chop, sync)...)
 	}
-	twice := func(fs ...Frame) []Frame { return append(append([]Frame{}, fs...), fs...) }
+	twice := func(fs ...txFrame) []txFrame { return append(append([]txFrame{}, fs...), fs...) }
 	longFragmented := func(id string, sync bool) Case {
 		frags := []string{"fragment1", "fragment2", "fragment3", "fragment4", "fragment5"}
 		pings := []string{"pongme 1!", "pongme 2!"}
@@ -306,22 +306,22 @@ func section5() []Case {
 			play: func(s *session) {
 				s.expect(OK, pongEvent(pings[0]), pongEvent(pings[1]), msgEvent(strings.Join(frags, ""), false))
 				closeNormal(s)
-				s.sendFrame(Frame{Opcode: OpText, Data: []byte(frags[0]), Sync: sync})
-				s.sendFrame(Frame{Opcode: OpContinuation, Data: []byte(frags[1]), Sync: sync})
-				s.sendFrame(Frame{Opcode: OpPing, Fin: true, Data: []byte(pings[0]), Sync: sync})
+				s.sendFrame(txFrame{Opcode: opText, Data: []byte(frags[0]), Sync: sync})
+				s.sendFrame(txFrame{Opcode: opContinuation, Data: []byte(frags[1]), Sync: sync})
+				s.sendFrame(txFrame{Opcode: opPing, Fin: true, Data: []byte(pings[0]), Sync: sync})
 				s.continueLater(sec, func() {
-					s.sendFrame(Frame{Opcode: OpContinuation, Data: []byte(frags[2]), Sync: sync})
-					s.sendFrame(Frame{Opcode: OpContinuation, Data: []byte(frags[3]), Sync: sync})
-					s.sendFrame(Frame{Opcode: OpPing, Fin: true, Data: []byte(pings[1]), Sync: sync})
-					s.sendFrame(Frame{Opcode: OpContinuation, Fin: true, Data: []byte(frags[4]), Sync: sync})
+					s.sendFrame(txFrame{Opcode: opContinuation, Data: []byte(frags[2]), Sync: sync})
+					s.sendFrame(txFrame{Opcode: opContinuation, Data: []byte(frags[3]), Sync: sync})
+					s.sendFrame(txFrame{Opcode: opPing, Fin: true, Data: []byte(pings[1]), Sync: sync})
+					s.sendFrame(txFrame{Opcode: opContinuation, Fin: true, Data: []byte(frags[4]), Sync: sync})
 					s.closeAfter(sec)
 				})
 			},
 		}
 	}
 	return []Case{
-		mustFail("5.1", "Send Ping fragmented into 2 fragments.", CloseProtocolError, f(OpPing, false, "fragment1"), f(OpContinuation, true, "fragment2")),
-		mustFail("5.2", "Send Pong fragmented into 2 fragments.", CloseProtocolError, f(OpPong, false, "fragment1"), f(OpContinuation, true, "fragment2")),
+		mustFail("5.1", "Send Ping fragmented into 2 fragments.", closeProtocolError, f(opPing, false, "fragment1"), f(opContinuation, true, "fragment2")),
+		mustFail("5.2", "Send Pong fragmented into 2 fragments.", closeProtocolError, f(opPong, false, "fragment1"), f(opContinuation, true, "fragment2")),
 		fragmented("5.3", "Send text Message fragmented into 2 fragments.", 0, false),
 		fragmented("5.4", "Send text Message fragmented into 2 fragments, octets are sent in frame-wise chops.", 0, true),
 		fragmented("5.5", "Send text Message fragmented into 2 fragments, octets are sent in octet-wise chops.", 1, false),
@@ -341,20 +341,20 @@ func section5() []Case {
 			play: func(s *session) {
 				s.expect(OK, msgEvent("fragment1fragment2", false))
 				s.expect(NonStrict)
-				peerFails(s, CloseProtocolError)
-				s.sendFrame(f(OpText, false, "fragment1"))
-				s.sendFrame(f(OpContinuation, true, "fragment2"))
-				s.sendFrame(f(OpContinuation, false, "fragment3"))
-				s.sendFrame(f(OpText, true, "fragment4"))
+				peerFails(s, closeProtocolError)
+				s.sendFrame(f(opText, false, "fragment1"))
+				s.sendFrame(f(opContinuation, true, "fragment2"))
+				s.sendFrame(f(opContinuation, false, "fragment3"))
+				s.sendFrame(f(opText, true, "fragment4"))
 				s.killAfter(sec)
 			},
 		},
-		mustFail("5.16", "Repeated 2x: Continuation Frame with FIN = false (where there is nothing to continue), then text Message fragmented into 2 fragments.", CloseProtocolError,
-			twice(f(OpContinuation, false, "fragment1"), f(OpText, false, "fragment2"), f(OpContinuation, true, "fragment3"))...),
-		mustFail("5.17", "Repeated 2x: Continuation Frame with FIN = true (where there is nothing to continue), then text Message fragmented into 2 fragments.", CloseProtocolError,
-			twice(f(OpContinuation, true, "fragment1"), f(OpText, false, "fragment2"), f(OpContinuation, true, "fragment3"))...),
-		mustFail("5.18", "Send text Message fragmented into 2 fragments, with both frame opcodes set to text, sent in one chop.", CloseProtocolError,
-			f(OpText, false, "fragment1"), f(OpText, true, "fragment2")),
+		mustFail("5.16", "Repeated 2x: Continuation Frame with FIN = false (where there is nothing to continue), then text Message fragmented into 2 fragments.", closeProtocolError,
+			twice(f(opContinuation, false, "fragment1"), f(opText, false, "fragment2"), f(opContinuation, true, "fragment3"))...),
+		mustFail("5.17", "Repeated 2x: Continuation Frame with FIN = true (where there is nothing to continue), then text Message fragmented into 2 fragments.", closeProtocolError,
+			twice(f(opContinuation, true, "fragment1"), f(opText, false, "fragment2"), f(opContinuation, true, "fragment3"))...),
+		mustFail("5.18", "Send text Message fragmented into 2 fragments, with both frame opcodes set to text, sent in one chop.", closeProtocolError,
+			f(opText, false, "fragment1"), f(opText, true, "fragment2")),
 		longFragmented("5.19", false),
 		longFragmented("5.20", true),
 	}

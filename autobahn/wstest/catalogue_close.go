@@ -46,40 +46,40 @@ func section7() []Case {
 		closeCase("7.1.1", "Send a message followed by a close frame", "Echoed message followed by clean close with normal code.", func(s *session) {
 			s.expect(OK, msgEvent("Hello World!", false))
 			closeNormal(s)
-			s.sendFrame(Frame{Opcode: OpText, Fin: true, Data: []byte("Hello World!")})
+			s.sendFrame(txFrame{Opcode: opText, Fin: true, Data: []byte("Hello World!")})
 			s.killAfter(sec)
 		}),
 		closeCase("7.1.2", "Send two close frames", cleanClose, func(s *session) {
 			s.suppressClose = true
 			s.expect(OK)
 			closeNormal(s)
-			s.sendClose(CloseNormal, "")
-			s.sendFrame(Frame{Opcode: OpClose, Fin: true})
+			s.sendClose(closeNormalCode, "")
+			s.sendFrame(txFrame{Opcode: opClose, Fin: true})
 			s.killAfter(sec)
 		}),
 		closeCase("7.1.3", "Send a ping after close message", cleanClose, func(s *session) {
 			s.suppressClose = true
 			s.expect(OK)
 			closeNormal(s)
-			s.sendClose(CloseNormal, "")
-			s.sendFrame(Frame{Opcode: OpPing, Fin: true})
+			s.sendClose(closeNormalCode, "")
+			s.sendFrame(txFrame{Opcode: opPing, Fin: true})
 			s.killAfter(sec)
 		}),
 		closeCase("7.1.4", "Send text message after sending a close frame", cleanClose, func(s *session) {
 			s.suppressClose = true
 			s.expect(OK)
 			closeNormal(s)
-			s.sendClose(CloseNormal, "")
-			s.sendFrame(Frame{Opcode: OpText, Fin: true, Data: []byte("Hello World!")})
+			s.sendClose(closeNormalCode, "")
+			s.sendFrame(txFrame{Opcode: opText, Fin: true, Data: []byte("Hello World!")})
 			s.killAfter(sec)
 		}),
 		closeCase("7.1.5", "Send message fragment1 followed by close then fragment", cleanClose, func(s *session) {
 			s.suppressClose = true
 			s.expect(OK)
 			closeNormal(s)
-			s.sendFrame(Frame{Opcode: OpText, Data: []byte("fragment1")})
-			s.sendClose(CloseNormal, "")
-			s.sendFrame(Frame{Opcode: OpContinuation, Fin: true, Data: []byte("fragment2")})
+			s.sendFrame(txFrame{Opcode: opText, Data: []byte("fragment1")})
+			s.sendClose(closeNormalCode, "")
+			s.sendFrame(txFrame{Opcode: opContinuation, Fin: true, Data: []byte("fragment2")})
 			s.killAfter(sec)
 		}),
 		{
@@ -92,10 +92,10 @@ func section7() []Case {
 				s.expect(OK, msgEvent("Hello World!", false))
 				s.expect(NonStrict)
 				closeNormal(s)
-				s.sendFrame(Frame{Opcode: OpText, Fin: true, Data: []byte("BAsd7&jh23"), Len: 256 << 10})
-				s.sendFrame(Frame{Opcode: OpText, Fin: true, Data: []byte("Hello World!")})
-				s.sendClose(CloseNormal, "")
-				s.sendFrame(Frame{Opcode: OpPing, Fin: true})
+				s.sendFrame(txFrame{Opcode: opText, Fin: true, Data: []byte("BAsd7&jh23"), Len: 256 << 10})
+				s.sendFrame(txFrame{Opcode: opText, Fin: true, Data: []byte("Hello World!")})
+				s.sendClose(closeNormalCode, "")
+				s.sendFrame(txFrame{Opcode: opPing, Fin: true})
 				s.killAfter(sec)
 			},
 		},
@@ -103,49 +103,49 @@ func section7() []Case {
 			s.suppressClose = true
 			s.expect(OK)
 			closeNormal(s)
-			s.sendCloseFrame(NoCode, nil, false)
+			s.sendCloseFrame(noCode, nil, false)
 			s.killAfter(sec)
 		}),
 		closeCase("7.3.2", "Send a close frame with payload length 1", "Clean close with protocol error or drop TCP.", func(s *session) {
 			s.suppressClose = true
 			s.expect(OK)
-			s.expClose = expectedClose{ClosedByMe: true, CloseCode: []int{CloseProtocolError}}
-			s.sendCloseFrame(NoCode, []byte("a"), false)
+			s.expClose = expectedClose{ClosedByMe: true, CloseCode: []int{closeProtocolError}}
+			s.sendCloseFrame(noCode, []byte("a"), false)
 			s.killAfter(sec)
 		}),
 		closeCase("7.3.3", "Send a close frame with payload length 2 (regular close with a code)", cleanClose, func(s *session) {
 			s.suppressClose = true
 			s.expect(OK)
 			closeNormal(s)
-			s.sendClose(CloseNormal, "")
+			s.sendClose(closeNormalCode, "")
 			s.killAfter(sec)
 		}),
 		closeCase("7.3.4", "Send a close frame with close code and close reason", cleanClose, func(s *session) {
 			s.suppressClose = true
 			s.expect(OK)
 			closeNormal(s)
-			s.sendClose(CloseNormal, "Hello World!")
+			s.sendClose(closeNormalCode, "Hello World!")
 			s.killAfter(sec)
 		}),
 		closeCase("7.3.5", "Send a close frame with close code and close reason of maximum length (123)", cleanClose, func(s *session) {
 			s.suppressClose = true
 			s.expect(OK)
 			closeNormal(s)
-			s.sendClose(CloseNormal, strings.Repeat("*", 123))
+			s.sendClose(closeNormalCode, strings.Repeat("*", 123))
 			s.killAfter(sec)
 		}),
 		closeCase("7.3.6", "Send a close frame with close code and close reason which is too long (124) - total frame payload 126 octets", "Clean close with protocol error code or dropped TCP connection.", func(s *session) {
 			s.suppressClose = true
 			s.expect(OK)
-			s.expClose = expectedClose{ClosedByMe: true, CloseCode: []int{CloseProtocolError}}
-			s.sendCloseFrame(CloseNormal, []byte(strings.Repeat("*", 124)), false)
+			s.expClose = expectedClose{ClosedByMe: true, CloseCode: []int{closeProtocolError}}
+			s.sendCloseFrame(closeNormalCode, []byte(strings.Repeat("*", 124)), false)
 			s.killAfter(sec)
 		}),
 		closeCase("7.5.1", "Send a close frame with invalid UTF8 payload", "Clean close with protocol error or invalid utf8 code or dropped TCP.", func(s *session) {
 			s.suppressClose = true
 			s.expect(OK)
-			s.expClose = expectedClose{ClosedByMe: true, CloseCode: []int{CloseProtocolError, CloseInvalidPayload}}
-			s.sendCloseFrame(CloseNormal, []byte(kosme+"\xed\xa0\x80edited"), false)
+			s.expClose = expectedClose{ClosedByMe: true, CloseCode: []int{closeProtocolError, closeInvalidPayload}}
+			s.sendCloseFrame(closeNormalCode, []byte(kosme+"\xed\xa0\x80edited"), false)
 			s.killAfter(sec)
 		}),
 	}
@@ -154,7 +154,7 @@ func section7() []Case {
 		out = append(out, closeCase(fmt.Sprintf("7.7.%d", i+1), fmt.Sprintf("Send close with valid close code %d", code),
 			fmt.Sprintf("Clean close with normal or echoed code (%d).", code), func(s *session) {
 				s.expect(OK)
-				s.expClose = expectedClose{ClosedByMe: true, CloseCode: []int{CloseNormal, code}, RequireClean: true}
+				s.expClose = expectedClose{ClosedByMe: true, CloseCode: []int{closeNormalCode, code}, RequireClean: true}
 				s.sendCloseFrame(code, nil, false)
 				s.killAfter(sec)
 			}))
@@ -164,7 +164,7 @@ func section7() []Case {
 		out = append(out, closeCase(fmt.Sprintf("7.9.%d", i+1), fmt.Sprintf("Send close with invalid close code %d", code),
 			"Clean close with protocol error code or drop TCP.", func(s *session) {
 				s.expect(OK)
-				s.expClose = expectedClose{ClosedByMe: true, CloseCode: []int{CloseProtocolError}}
+				s.expClose = expectedClose{ClosedByMe: true, CloseCode: []int{closeProtocolError}}
 				s.sendCloseFrame(code, nil, false)
 				s.killAfter(sec)
 			}))
@@ -179,7 +179,7 @@ func section7() []Case {
 				s.suppressClose = true
 				s.judge = informational
 				s.expect(OK)
-				s.expClose = expectedClose{ClosedByMe: true, CloseCode: []int{CloseNormal, code, CloseProtocolError}}
+				s.expClose = expectedClose{ClosedByMe: true, CloseCode: []int{closeNormalCode, code, closeProtocolError}}
 				s.sendCloseFrame(code, nil, false)
 				s.killAfter(sec)
 			},
@@ -212,7 +212,7 @@ func bigMessage(id, desc string, binary bool, n int, wait time.Duration, send fu
 					s.behavior = OK
 					s.result = fmt.Sprintf("Received %s message of length %d.", kind, len(data))
 				}
-				s.sendClose(CloseNormal, "")
+				s.sendClose(closeNormalCode, "")
 			}
 			send(s)
 			s.closeAfter(wait)
@@ -232,13 +232,13 @@ func section9() []Case {
 	for i, n := range sizes {
 		n := n
 		out = append(out, bigMessage(fmt.Sprintf("9.1.%d", i+1), fmt.Sprintf("Send text message message with payload of length %d.", n), false, n, waitsText[i]*sec,
-			func(s *session) { s.sendFrame(Frame{Opcode: OpText, Fin: true, Data: []byte("BAsd7&jh23"), Len: n}) }))
+			func(s *session) { s.sendFrame(txFrame{Opcode: opText, Fin: true, Data: []byte("BAsd7&jh23"), Len: n}) }))
 	}
 	for i, n := range sizes {
 		n := n
 		out = append(out, bigMessage(fmt.Sprintf("9.2.%d", i+1), fmt.Sprintf("Send binary message message with payload of length %d.", n), true, n, waitsBin[i]*sec,
 			func(s *session) {
-				s.sendFrame(Frame{Opcode: OpBinary, Fin: true, Data: []byte("\x00\xfe\x23\xfa\xf0"), Len: n})
+				s.sendFrame(txFrame{Opcode: opBinary, Fin: true, Data: []byte("\x00\xfe\x23\xfa\xf0"), Len: n})
 			}))
 	}
 	frags := []int{64, 256, 1 * ki, 4 * ki, 16 * ki, 64 * ki, 256 * ki, 1 * mi, 4 * mi}
@@ -260,14 +260,14 @@ func section9() []Case {
 		chop := chop
 		out = append(out, bigMessage(fmt.Sprintf("9.5.%d", i+1), fmt.Sprintf("Send text message message with payload of length 1M. Sent out data in chops of %d octets.", chop), false, mi, 1000*sec,
 			func(s *session) {
-				s.sendFrame(Frame{Opcode: OpText, Fin: true, Data: []byte("BAsd7&jh23"), Len: mi, Chop: chop})
+				s.sendFrame(txFrame{Opcode: opText, Fin: true, Data: []byte("BAsd7&jh23"), Len: mi, Chop: chop})
 			}))
 	}
 	for i, chop := range chops {
 		chop := chop
 		out = append(out, bigMessage(fmt.Sprintf("9.6.%d", i+1), fmt.Sprintf("Send binary message message with payload of length 1M. Sent out data in chops of %d octets.", chop), true, mi, 1000*sec,
 			func(s *session) {
-				s.sendFrame(Frame{Opcode: OpBinary, Fin: true, Data: []byte("\x00\xfe\x23\xfa\xf0"), Len: mi, Chop: chop})
+				s.sendFrame(txFrame{Opcode: opBinary, Fin: true, Data: []byte("\x00\xfe\x23\xfa\xf0"), Len: mi, Chop: chop})
 			}))
 	}
 	rtt := []struct {
@@ -278,9 +278,9 @@ func section9() []Case {
 	for b, binary := range []bool{false, true} {
 		for i, t := range rtt {
 			t, binary := t, binary
-			kind, op, fill := "text", byte(OpText), "*"
+			kind, op, fill := "text", byte(opText), "*"
 			if binary {
-				kind, op, fill = "binary", OpBinary, "\xfe"
+				kind, op, fill = "binary", opBinary, "\xfe"
 			}
 			out = append(out, Case{
 				ID:          fmt.Sprintf("9.%d.%d", b+7, i+1),
@@ -293,7 +293,7 @@ func section9() []Case {
 					s.result = fmt.Sprintf("Case did not finish within %d seconds.", int(t.wait))
 					count := 0
 					sendOne := func() {
-						s.sendFrame(Frame{Opcode: op, Fin: true, Data: []byte(strings.Repeat(fill, t.size))})
+						s.sendFrame(txFrame{Opcode: op, Fin: true, Data: []byte(strings.Repeat(fill, t.size))})
 						count++
 					}
 					s.onMessage = func(s *session, data []byte, bin bool) {
@@ -301,13 +301,13 @@ func section9() []Case {
 						case bin != binary || len(data) != t.size:
 							s.behavior = Failed
 							s.result = fmt.Sprintf("Echo'ed message type or length differs from what I sent (got binary = %v, payload length = %d).", bin, len(data))
-							s.sendClose(CloseNormal, "")
+							s.sendClose(closeNormalCode, "")
 						case count < t.count:
 							sendOne()
 						default:
 							s.behavior = OK
 							s.result = "Ok, received all echo'ed messages in time."
-							s.sendClose(CloseNormal, "")
+							s.sendClose(closeNormalCode, "")
 						}
 					}
 					s.closeAfter(t.wait * sec)
@@ -338,10 +338,10 @@ func section10() []Case {
 				if n%frag > 0 {
 					wantText = 1
 				}
-				if s.txFrameStats[OpContinuation] != wantCont || s.txFrameStats[OpText] != wantText {
+				if s.txFrameStats[opContinuation] != wantCont || s.txFrameStats[opText] != wantText {
 					s.behavior = Failed
 					s.result = fmt.Sprintf("Frames transmitted {0: %d, 1: %d} does not match what we expected {0: %d, 1: %d}.",
-						s.txFrameStats[OpContinuation], s.txFrameStats[OpText], wantCont, wantText)
+						s.txFrameStats[opContinuation], s.txFrameStats[opText], wantCont, wantText)
 				}
 			}
 		},

@@ -97,11 +97,11 @@ func section6() []Case {
 	}
 	textFrames := func(s *session, parts ...string) {
 		for i, p := range parts {
-			op := byte(OpContinuation)
+			op := byte(opContinuation)
 			if i == 0 {
-				op = OpText
+				op = opText
 			}
-			s.sendFrame(Frame{Opcode: op, Fin: i == len(parts)-1, Data: []byte(p)})
+			s.sendFrame(txFrame{Opcode: op, Fin: i == len(parts)-1, Data: []byte(p)})
 		}
 	}
 	valid := func(s *session, p string) {
@@ -110,7 +110,7 @@ func section6() []Case {
 	}
 	invalid := func(s *session) {
 		s.expect(OK)
-		s.expClose = expectedClose{ClosedByMe: false, CloseCode: []int{CloseInvalidPayload}, ClosedByWrongEndpointIsFatal: true}
+		s.expClose = expectedClose{ClosedByMe: false, CloseCode: []int{closeInvalidPayload}, ClosedByWrongEndpointIsFatal: true}
 	}
 	const greeting = "Hello-\u00b5@\u00df\u00f6\u00e4\u00fc\u00e0\u00e1-UTF-8!!"
 	const bad631 = kosme + "\xed\xa0\x80" + "edited"
@@ -159,20 +159,20 @@ func section6() []Case {
 			play: func(s *session) {
 				s.expect(OK, timeoutEvent("A"))
 				s.expect(NonStrict, timeoutEvent("A"), timeoutEvent("B"))
-				s.expClose = expectedClose{ClosedByMe: false, CloseCode: []int{CloseInvalidPayload}, ClosedByWrongEndpointIsFatal: true}
+				s.expClose = expectedClose{ClosedByMe: false, CloseCode: []int{closeInvalidPayload}, ClosedByWrongEndpointIsFatal: true}
 				send := func(i int) {
 					if oneFrame {
 						s.frameData([]byte(parts[i]))
 						return
 					}
-					op := byte(OpContinuation)
+					op := byte(opContinuation)
 					if i == 0 {
-						op = OpText
+						op = opText
 					}
-					s.sendFrame(Frame{Opcode: op, Fin: i == 2, Data: []byte(parts[i])})
+					s.sendFrame(txFrame{Opcode: op, Fin: i == 2, Data: []byte(parts[i])})
 				}
 				if oneFrame {
-					s.beginFrame(OpText, len(bad641))
+					s.beginFrame(opText, len(bad641))
 				}
 				send(0)
 				s.continueLater(sec, func() {

@@ -37,8 +37,8 @@ func FuzzUTF8Validator(f *testing.F) {
 // FuzzReadFrame feeds arbitrary bytes to the frame reader: it must not
 // panic, and a frame it returns must re-encode to the bytes it consumed.
 func FuzzReadFrame(f *testing.F) {
-	f.Add(encodeFrame(&Frame{Opcode: OpText, Fin: true, Data: []byte("hello")}, true))
-	f.Add(encodeFrame(&Frame{Opcode: OpBinary, Data: bytes.Repeat([]byte{1}, 300)}, false))
+	f.Add(encodeFrame(&txFrame{Opcode: opText, Fin: true, Data: []byte("hello")}, true))
+	f.Add(encodeFrame(&txFrame{Opcode: opBinary, Data: bytes.Repeat([]byte{1}, 300)}, false))
 	f.Add([]byte{0x81, 0x7f, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff})
 	f.Fuzz(func(t *testing.T, b []byte) {
 		r := bytes.NewReader(b)

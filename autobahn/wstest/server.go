@@ -144,7 +144,7 @@ func (s *Server) reply(nc net.Conn, br *bufio.Reader, msg string) {
 		if msg != "" {
 			ss.sendMessage([]byte(msg), false, 0)
 		}
-		ss.sendClose(NoCode, "")
+		ss.sendClose(noCode, "")
 	}}
 	ss := newSession(nc, br, true, &cs)
 	ss.run(cs.Limit)

@@ -20,9 +20,9 @@ const (
 	stateClosed
 )
 
-// NoCode, passed as a close code, leaves the status code out of a Close
+// noCode, passed as a close code, leaves the status code out of a Close
 // frame (the body is then empty, or holds only the reason bytes).
-const NoCode = -1
+const noCode = -1
 
 // timeouts of the Autobahn protocol machine, in its defaults.
 const (
@@ -298,7 +298,7 @@ func (s *session) sendRaw(b []byte, chop int, own bool) {
 
 // sendFrame writes f (masked when the suite is the client), whatever the
 // protocol state, as Autobahn's sendFrame does.
-func (s *session) sendFrame(f Frame) {
+func (s *session) sendFrame(f txFrame) {
 	if s.state == stateClosed {
 		return
 	}
@@ -309,24 +309,24 @@ func (s *session) sendFrame(f Frame) {
 // sendMessage sends a complete message, fragmented into frames of
 // fragmentSize (or the auto-fragment size) when it is longer.
 func (s *session) sendMessage(data []byte, binary bool, fragmentSize int) {
-	op := byte(OpText)
+	op := byte(opText)
 	if binary {
-		op = OpBinary
+		op = opBinary
 	}
 	if fragmentSize <= 0 {
 		fragmentSize = s.autoFragmentSize
 	}
 	if fragmentSize <= 0 || len(data) <= fragmentSize {
-		s.sendFrame(Frame{Opcode: op, Fin: true, Data: data})
+		s.sendFrame(txFrame{Opcode: op, Fin: true, Data: data})
 		return
 	}
 	for i := 0; i < len(data); i += fragmentSize {
 		j := min(i+fragmentSize, len(data))
-		o := byte(OpContinuation)
+		o := byte(opContinuation)
 		if i == 0 {
 			o = op
 		}
-		s.sendFrame(Frame{Opcode: o, Fin: j == len(data), Data: data[i:j]})
+		s.sendFrame(txFrame{Opcode: o, Fin: j == len(data), Data: data[i:j]})
 	}
 }
 
@@ -364,13 +364,13 @@ func (s *session) sendCloseFrame(code int, reason []byte, isReply bool) {
 		return
 	}
 	var payload []byte
-	if code != NoCode {
+	if code != noCode {
 		payload = binary.BigEndian.AppendUint16(payload, uint16(code))
 		c := code
 		s.localCloseCode = &c
 	}
 	payload = append(payload, reason...)
-	s.sendFrame(Frame{Opcode: OpClose, Fin: true, Data: payload})
+	s.sendFrame(txFrame{Opcode: opClose, Fin: true, Data: payload})
 	s.state = stateClosing
 	s.closedByMe = !isReply
 	s.localCloseReason = reason
@@ -435,12 +435,12 @@ func (s *session) fail(code int, reason string) {
 
 // violation fails with 1002 and reports whether processing must stop.
 func (s *session) violation(reason string) bool {
-	s.fail(CloseProtocolError, reason)
+	s.fail(closeProtocolError, reason)
 	return s.failByDrop
 }
 
 func (s *session) invalidPayload(reason string) bool {
-	s.fail(CloseInvalidPayload, reason)
+	s.fail(closeInvalidPayload, reason)
 	return s.failByDrop
 }
 
@@ -466,20 +466,20 @@ func (s *session) onFrame(f *rxFrame) {
 		if f.len1 > 125 && s.violation("control frame with payload length > 125 octets") {
 			return
 		}
-		if f.opcode != OpClose && f.opcode != OpPing && f.opcode != OpPong && s.violation("control frame using reserved opcode") {
+		if f.opcode != opClose && f.opcode != opPing && f.opcode != opPong && s.violation("control frame using reserved opcode") {
 			return
 		}
-		if f.opcode == OpClose && f.len1 == 1 && s.violation("received close control frame with payload len 1") {
+		if f.opcode == opClose && f.len1 == 1 && s.violation("received close control frame with payload len 1") {
 			return
 		}
 	} else {
 		if f.opcode > 2 && s.violation("data frame using reserved opcode") {
 			return
 		}
-		if !s.insideMessage && f.opcode == OpContinuation && s.violation("continuation frame outside fragmented message") {
+		if !s.insideMessage && f.opcode == opContinuation && s.violation("continuation frame outside fragmented message") {
 			return
 		}
-		if s.insideMessage && f.opcode != OpContinuation && s.violation("non-continuation frame inside fragmented message") {
+		if s.insideMessage && f.opcode != opContinuation && s.violation("non-continuation frame inside fragmented message") {
 			return
 		}
 	}
@@ -499,8 +499,8 @@ func (s *session) onFrame(f *rxFrame) {
 	}
 	if !s.insideMessage {
 		s.insideMessage = true
-		s.msgBinary = f.opcode == OpBinary
-		s.msgValidate = f.opcode == OpText
+		s.msgBinary = f.opcode == opBinary
+		s.msgValidate = f.opcode == opText
 		s.msgData = nil
 		s.utf8.reset()
 	}
@@ -530,8 +530,8 @@ func (s *session) onFrame(f *rxFrame) {
 
 func (s *session) processControl(f *rxFrame) {
 	switch f.opcode {
-	case OpClose:
-		code := NoCode
+	case opClose:
+		code := noCode
 		var reason []byte
 		if len(f.payload) > 1 {
 			code = int(binary.BigEndian.Uint16(f.payload))
@@ -540,11 +540,11 @@ func (s *session) processControl(f *rxFrame) {
 			}
 		}
 		s.onCloseFrame(code, reason)
-	case OpPing:
+	case opPing:
 		if s.state == stateOpen {
-			s.sendFrame(Frame{Opcode: OpPong, Fin: true, Data: f.payload})
+			s.sendFrame(txFrame{Opcode: opPong, Fin: true, Data: f.payload})
 		}
-	case OpPong:
+	case opPong:
 		s.received = append(s.received, Event{Kind: "pong", Data: f.payload})
 		s.finishWhenDone()
 	}
@@ -563,7 +563,7 @@ func validCloseCode(code int) bool {
 
 func (s *session) onCloseFrame(code int, reason []byte) {
 	s.remoteCloseCode = nil
-	if code != NoCode {
+	if code != noCode {
 		c := code
 		s.remoteCloseCode = &c
 		if !validCloseCode(code) && s.violation("invalid close code") {
@@ -602,7 +602,7 @@ func (s *session) onCloseFrame(code int, reason []byte) {
 		}
 	case stateOpen:
 		s.wasClean = true
-		s.sendCloseFrame(CloseNormal, nil, true)
+		s.sendCloseFrame(closeNormalCode, nil, true)
 		if s.isServer {
 			s.drop()
 		}
@@ -655,7 +655,7 @@ func (s *session) finishWhenDone() {
 func (s *session) killAfter(d time.Duration) {
 	s.after(d, func() {
 		if s.state != stateClosed {
-			s.fail(CloseGoingAway, "Going Away")
+			s.fail(closeGoingAway, "Going Away")
 		}
 	})
 }
@@ -664,7 +664,7 @@ func (s *session) killAfter(d time.Duration) {
 func (s *session) closeAfter(d time.Duration) {
 	s.after(d, func() {
 		if s.state != stateClosed {
-			s.sendClose(NoCode, "")
+			s.sendClose(noCode, "")
 		}
 	})
 }

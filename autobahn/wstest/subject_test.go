@@ -62,7 +62,7 @@ func (p *subject) write(op byte, payload []byte) error {
 // failWith sends a Close with code, then waits briefly for the peer's
 // Close before the connection is dropped.
 func (p *subject) failWith(code int, skip uint64) error {
-	_ = p.write(OpClose, binary.BigEndian.AppendUint16(nil, uint16(code)))
+	_ = p.write(opClose, binary.BigEndian.AppendUint16(nil, uint16(code)))
 	_ = p.nc.SetReadDeadline(time.Now().Add(2 * time.Second))
 	if _, err := io.CopyN(io.Discard, p.br, int64(min(skip, 1<<30))); err != nil {
 		return errClosed
@@ -74,7 +74,7 @@ func (p *subject) failWith(code int, skip uint64) error {
 // failAfterClose answers the peer's (bad) Close with code; the closing
 // handshake is then complete.
 func (p *subject) failAfterClose(code int) {
-	_ = p.write(OpClose, binary.BigEndian.AppendUint16(nil, uint16(code)))
+	_ = p.write(opClose, binary.BigEndian.AppendUint16(nil, uint16(code)))
 	if p.client {
 		p.drain()
 	}
@@ -86,7 +86,7 @@ func (p *subject) drain() {
 	_ = p.nc.SetReadDeadline(time.Now().Add(2 * time.Second))
 	for {
 		f, err := readFrame(p.br)
-		if err != nil || (f.opcode == OpClose && !p.client) {
+		if err != nil || (f.opcode == opClose && !p.client) {
 			return
 		}
 	}
@@ -132,19 +132,19 @@ func (p *subject) serve() {
 			}
 		}
 		if masked == p.client || (rsv != 0 && !p.d.acceptRSV) || n > 64<<20 {
-			_ = p.failWith(CloseProtocolError, n)
+			_ = p.failWith(closeProtocolError, n)
 			return
 		}
 		control := op >= 8
 		switch {
-		case op == OpClose && n > 125:
-			p.failAfterClose(CloseProtocolError)
+		case op == opClose && n > 125:
+			p.failAfterClose(closeProtocolError)
 			return
-		case control && (op > OpPong || !fin || n > 125):
-			_ = p.failWith(CloseProtocolError, n)
+		case control && (op > opPong || !fin || n > 125):
+			_ = p.failWith(closeProtocolError, n)
 			return
-		case !control && (op > OpBinary || inMsg == (op != OpContinuation)):
-			_ = p.failWith(CloseProtocolError, n)
+		case !control && (op > opBinary || inMsg == (op != opContinuation)):
+			_ = p.failWith(closeProtocolError, n)
 			return
 		}
 		if !control && !inMsg {
@@ -165,21 +165,21 @@ func (p *subject) serve() {
 			}
 			pos += k
 			rem -= uint64(k)
-			if !control && msgOp == OpText && !p.d.noUTF8 && !p.d.noFailFast {
+			if !control && msgOp == opText && !p.d.noUTF8 && !p.d.noFailFast {
 				if ok, _ := checker.validate(chunk); !ok {
-					_ = p.failWith(CloseInvalidPayload, rem)
+					_ = p.failWith(closeInvalidPayload, rem)
 					return
 				}
 			}
 			payload = append(payload, chunk...)
 		}
 		switch op {
-		case OpPing:
+		case opPing:
 			if !p.d.noPong {
-				_ = p.write(OpPong, payload)
+				_ = p.write(opPong, payload)
 			}
-		case OpPong:
-		case OpClose:
+		case opPong:
+		case opClose:
 			p.onClose(payload)
 			return
 		default:
@@ -188,8 +188,8 @@ func (p *subject) serve() {
 				continue
 			}
 			inMsg = false
-			if msgOp == OpText && !p.d.noUTF8 && !utf8.Valid(msg) {
-				_ = p.failWith(CloseInvalidPayload, 0)
+			if msgOp == opText && !p.d.noUTF8 && !utf8.Valid(msg) {
+				_ = p.failWith(closeInvalidPayload, 0)
 				return
 			}
 			if err := p.write(msgOp, msg); err != nil {
@@ -203,24 +203,24 @@ func (p *subject) onClose(payload []byte) {
 	var reply []byte
 	switch {
 	case len(payload) == 1:
-		p.failAfterClose(CloseProtocolError)
+		p.failAfterClose(closeProtocolError)
 		return
 	case len(payload) >= 2:
 		code := int(binary.BigEndian.Uint16(payload))
 		if !p.d.noCloseCheck && !subjectCloseCodeOK(code) {
-			p.failAfterClose(CloseProtocolError)
+			p.failAfterClose(closeProtocolError)
 			return
 		}
 		if !utf8.Valid(payload[2:]) {
-			p.failAfterClose(CloseInvalidPayload)
+			p.failAfterClose(closeInvalidPayload)
 			return
 		}
 		reply = binary.BigEndian.AppendUint16(nil, uint16(code))
 	}
 	if p.d.wrongCloseReply {
-		reply = binary.BigEndian.AppendUint16(nil, CloseGoingAway)
+		reply = binary.BigEndian.AppendUint16(nil, closeGoingAway)
 	}
-	_ = p.write(OpClose, reply)
+	_ = p.write(opClose, reply)
 	if p.client {
 		// A client waits for the server to close the TCP connection.
 		p.drain()

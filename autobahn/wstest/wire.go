@@ -9,32 +9,31 @@ import (
 )
 
 // Opcodes used by the catalogue, as [RFC 6455, Section 5.2] numbers them.
-// The suite deliberately sends the reserved ones too, so these are plain
+// The suite deliberately sends the reserved ones too, so opcodes are plain
 // bytes rather than a validated type.
 //
 // [RFC 6455, Section 5.2]: https://www.rfc-editor.org/rfc/rfc6455#section-5.2
 const (
-	OpContinuation = 0x0
-	OpText         = 0x1
-	OpBinary       = 0x2
-	OpClose        = 0x8
-	OpPing         = 0x9
-	OpPong         = 0xA
+	opContinuation = 0x0
+	opText         = 0x1
+	opBinary       = 0x2
+	opClose        = 0x8
+	opPing         = 0x9
+	opPong         = 0xA
 )
 
 // Close codes the judgement refers to.
 const (
-	CloseNormal          = 1000
-	CloseGoingAway       = 1001
-	CloseProtocolError   = 1002
-	CloseInvalidPayload  = 1007
-	CloseMessageTooBig   = 1009
+	closeNormalCode      = 1000
+	closeGoingAway       = 1001
+	closeProtocolError   = 1002
+	closeInvalidPayload  = 1007
 	maxAcceptedFrameSize = 256 << 20
 )
 
-// A Frame describes one frame exactly as the suite puts it on the wire,
+// A txFrame describes one frame exactly as the suite puts it on the wire,
 // legal or not.
-type Frame struct {
+type txFrame struct {
 	Opcode byte   // any value 0-15, reserved ones included
 	Fin    bool   // FIN bit
 	RSV    byte   // the three RSV bits as a number 0-7
@@ -49,7 +48,7 @@ type Frame struct {
 }
 
 // payload returns the frame's payload with Data repeated to Len.
-func (f *Frame) payload() []byte {
+func (f *txFrame) payload() []byte {
 	if f.Len <= 0 || f.Len == len(f.Data) {
 		return f.Data
 	}
@@ -108,7 +107,7 @@ func newMaskKey() []byte {
 
 // encodeFrame returns the wire bytes of f, masked with a fresh key when
 // masked is true.
-func encodeFrame(f *Frame, masked bool) []byte {
+func encodeFrame(f *txFrame, masked bool) []byte {
 	p := f.payload()
 	var key []byte
 	if masked {
