@@ -16,7 +16,8 @@ import (
 //
 //   - /getCaseCount: sends the number of cases as a text message, then closes.
 //   - /runCase?case=N&agent=A: plays case N (1-based) from the server side;
-//     the client echoes every message it receives.
+//     the client echoes every message it receives. casetuple=ID may name
+//     the case by id instead.
 //   - /getCaseInfo?case=N: sends {"id": ..., "description": ...}, then closes.
 //   - /getCaseStatus?case=N&agent=A: sends {"behavior": ...} once case N
 //     has a result for agent A, then closes.
@@ -55,8 +56,19 @@ func (s *Server) Results() map[string][]*Result {
 	return out
 }
 
+// caseParam reads the case number from "case" (1-based) or, as Autobahn
+// also accepts, the case id from "casetuple".
 func (s *Server) caseParam(r *http.Request) (int, bool) {
-	n, err := strconv.Atoi(r.URL.Query().Get("case"))
+	q := r.URL.Query()
+	if id := q.Get("casetuple"); id != "" {
+		for i, c := range s.Cases {
+			if c.ID == id {
+				return i + 1, true
+			}
+		}
+		return 0, false
+	}
+	n, err := strconv.Atoi(q.Get("case"))
 	if err != nil || n < 1 || n > len(s.Cases) {
 		return 0, false
 	}

@@ -330,6 +330,12 @@ func TestServerServiceEndpoints(t *testing.T) {
 	if info["id"] != "2.1" {
 		t.Errorf("getCaseInfo id = %q, want 2.1", info["id"])
 	}
+	if err := json.Unmarshal([]byte(get("/getCaseInfo?casetuple=1.1.1")), &info); err != nil {
+		t.Fatal(err)
+	}
+	if info["id"] != "1.1.1" {
+		t.Errorf("getCaseInfo by casetuple: id = %q, want 1.1.1", info["id"])
+	}
 	runSubjectClient(t, base, "a", defects{noPong: true})
 	var status map[string]string
 	if err := json.Unmarshal([]byte(get("/getCaseStatus?case=2&agent=a")), &status); err != nil {
