@@ -247,12 +247,11 @@ func section9() []Case {
 		if binary {
 			fill, kind = "\xfe", "binary"
 		}
-		payload := []byte(strings.Repeat(fill, 4*mi))
 		for i, fs := range frags {
-			fs, binary := fs, binary
+			fs, binary, fill := fs, binary, fill
 			out = append(out, bigMessage(fmt.Sprintf("9.%d.%d", b+3, i+1),
 				fmt.Sprintf("Send fragmented %s message message with message payload of length 4M. Sent out in fragments of %d.", kind, fs), binary, 4*mi, 100*sec,
-				func(s *session) { s.sendMessage(payload, binary, fs) }))
+				func(s *session) { s.sendMessage([]byte(strings.Repeat(fill, 4*mi)), binary, fs) }))
 		}
 	}
 	chops := []int{64, 128, 256, 512, 1024, 2048}
