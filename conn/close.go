@@ -1,0 +1,245 @@
+package conn
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"time"
+
+	"github.com/rfc6455/websocket/frame"
+)
+
+var errClosed = fmt.Errorf("conn: connection closed: %w", net.ErrClosed)
+
+// Close performs the closing handshake ([RFC 6455, Section 7]): it sends a
+// Close frame with code and reason, waits up to Options.CloseTimeout for
+// the peer's Close frame (reading and discarding messages if no other
+// goroutine is reading), and closes the network connection. A server
+// closes it at once; a client first waits, within the same bound, for the
+// server to close it, as Section 7.1.1 prefers.
+//
+// code must be valid on the wire ([frame.CloseCode.IsValid]) or
+// [frame.CloseNoStatusReceived], which sends a Close frame with no body.
+// A reason longer than 123 bytes is cut. Close returns an error matching
+// [net.ErrClosed] if the connection was already closed or closing.
+//
+// [RFC 6455, Section 7]: https://www.rfc-editor.org/rfc/rfc6455#section-7
+func (c *Conn) Close(code frame.CloseCode, reason string) error {
+	if code != frame.CloseNoStatusReceived && !code.IsValid() {
+		return fmt.Errorf("conn: close code %d may not be sent", code)
+	}
+	sent, err := c.sendCloseOnce(code, reason)
+	if err != nil {
+		c.shutdown()
+		return err
+	}
+	if !sent {
+		<-c.closed
+		return errClosed
+	}
+	timer := time.NewTimer(c.opts.CloseTimeout)
+	defer timer.Stop()
+	select {
+	case <-c.closed:
+	case c.rlock <- struct{}{}:
+		// No one is reading: wait for the peer's Close frame here.
+		deadline := time.Now().Add(c.opts.CloseTimeout)
+		if c.awaitClose(deadline) && c.role == frame.Client {
+			c.awaitEOF(deadline)
+		}
+		c.shutdown()
+		if c.readErr == nil {
+			c.readErr = errClosed
+		}
+		unlock(c.rlock)
+	case <-timer.C:
+		c.shutdown()
+	}
+	return nil
+}
+
+// CloseNow closes the network connection at once, without a closing
+// handshake. Blocked reads and writes return. It returns an error matching
+// [net.ErrClosed] if the connection was already closed.
+func (c *Conn) CloseNow() error {
+	select {
+	case <-c.closed:
+		return errClosed
+	default:
+	}
+	c.shutdown()
+	return nil
+}
+
+// peerClosed handles the peer's Close frame: it echoes the code and reason
+// unless a Close frame was already sent, and ends the connection. The
+// caller holds rlock.
+func (c *Conn) peerClosed(code frame.CloseCode, reason string) error {
+	ce := &CloseError{Code: code, Reason: reason}
+	c.markCloseRcvd(ce)
+	c.setFailure(ce)
+	// Section 5.5.1: "If an endpoint receives a Close frame and did not previously send a
+	// Close frame, the endpoint MUST send a Close frame in response. (When sending a Close
+	// frame in response, the endpoint typically echos the status code it received.)"
+	c.sendCloseOnce(code, reason)
+	if c.role == frame.Client {
+		// Section 7.1.1: "the underlying TCP connection, in most normal cases, SHOULD be
+		// closed first by the server".
+		c.awaitEOF(time.Now().Add(c.opts.CloseTimeout))
+	}
+	c.shutdown()
+	c.readErr = ce
+	return ce
+}
+
+func (c *Conn) markCloseRcvd(ce *CloseError) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	select {
+	case <-c.closeRcvd:
+	default:
+		c.peerClose = ce
+		close(c.closeRcvd)
+	}
+}
+
+// sendClose sends a Close frame unless one was sent already, and reports
+// whether the peer's answer is worth waiting for.
+func (c *Conn) sendClose(code frame.CloseCode, reason string) bool {
+	sent, err := c.sendCloseOnce(code, reason)
+	return err == nil && (sent || c.closeWasSent())
+}
+
+func (c *Conn) closeWasSent() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.closeSent
+}
+
+// sendCloseOnce writes a Close frame if none was written yet, waiting at
+// most Options.CloseTimeout. It reports whether this call wrote it.
+func (c *Conn) sendCloseOnce(code frame.CloseCode, reason string) (bool, error) {
+	c.mu.Lock()
+	if c.closeSent {
+		c.mu.Unlock()
+		return false, nil
+	}
+	c.closeSent = true
+	c.mu.Unlock()
+	c.state.CompareAndSwap(int32(Open), int32(Closing))
+
+	var buf [frame.MaxControlPayload]byte
+	payload := frame.AppendClose(buf[:0], code, reason)
+	ctx, cancel := context.WithTimeout(context.Background(), c.opts.CloseTimeout)
+	defer cancel()
+	if err := c.lock(ctx, c.wframe); err != nil {
+		return false, fmt.Errorf("conn: sending close frame: %w", err)
+	}
+	c.nc.SetWriteDeadline(time.Now().Add(c.opts.CloseTimeout))
+	_, err := c.writeFrame(true, frame.OpClose, payload)
+	c.nc.SetWriteDeadline(time.Time{})
+	c.unlockFrame()
+	if err != nil {
+		return false, fmt.Errorf("conn: sending close frame: %w", err)
+	}
+	return true, nil
+}
+
+// awaitClose reads and discards frames until the peer's Close frame
+// arrives or deadline passes, and reports whether it arrived. It skips
+// frames that break the rules, since the connection is failing anyway.
+// The caller holds rlock.
+func (c *Conn) awaitClose(deadline time.Time) bool {
+	select {
+	case <-c.closeRcvd:
+		return true
+	default:
+	}
+	c.nc.SetReadDeadline(deadline)
+	isClose := c.inCtrl && c.ctrlOp == frame.OpClose
+	for {
+		ev, chunk, n, err := c.dec.Next(c.rbuf[c.rpos:c.rend])
+		c.rpos += n
+		if err != nil && n == 0 && ev == frame.EventNeedMore {
+			return false // a malformed header: no frame boundary to find
+		}
+		switch ev {
+		case frame.EventHeader:
+			isClose = c.dec.Header().Opcode == frame.OpClose
+			c.ctrlLen = 0
+		case frame.EventPayload:
+			if isClose {
+				c.ctrlLen += copy(c.ctrl[c.ctrlLen:], chunk)
+			}
+		case frame.EventEnd:
+			if isClose {
+				code, reason, _ := frame.ParseClose(c.ctrl[:c.ctrlLen])
+				c.markCloseRcvd(&CloseError{Code: code, Reason: reason})
+				return true
+			}
+		case frame.EventNeedMore:
+			if err := c.fill(); err != nil {
+				return false
+			}
+		}
+	}
+}
+
+// awaitEOF discards bytes until the peer closes the connection or
+// deadline passes. The caller holds rlock.
+func (c *Conn) awaitEOF(deadline time.Time) {
+	c.nc.SetReadDeadline(deadline)
+	for {
+		if _, err := c.nc.Read(c.rbuf); err != nil {
+			return
+		}
+	}
+}
+
+// setFailure records why the connection ended, if nothing was recorded
+// yet.
+func (c *Conn) setFailure(err error) {
+	c.mu.Lock()
+	if c.failure == nil {
+		c.failure = err
+	}
+	c.mu.Unlock()
+}
+
+// abort ends the connection at once because of err.
+func (c *Conn) abort(err error) {
+	c.setFailure(err)
+	c.shutdown()
+}
+
+// closedErr is the error for operations on a closed connection.
+func (c *Conn) closedErr() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.failure != nil {
+		return c.failure
+	}
+	return errClosed
+}
+
+// shutdown closes the network connection, once.
+func (c *Conn) shutdown() {
+	c.mu.Lock()
+	select {
+	case <-c.closed:
+		c.mu.Unlock()
+		return
+	default:
+	}
+	c.state.Store(int32(Closed))
+	close(c.closed)
+	if c.keepalive != nil {
+		c.keepalive.Stop()
+	}
+	c.mu.Unlock()
+	c.nc.Close()
+}
+
+// isClosed reports whether err says the connection is closed.
+func isClosed(err error) bool { return errors.Is(err, net.ErrClosed) }

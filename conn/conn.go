@@ -1,0 +1,309 @@
+package conn
+
+import (
+	"context"
+	"net"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/rfc6455/websocket/frame"
+	"github.com/rfc6455/websocket/internal/utf8check"
+)
+
+// Defaults for the zero values of [Options].
+const (
+	DefaultReadLimit       = 32 << 20
+	DefaultMaxFragments    = 1 << 17
+	DefaultCloseTimeout    = 5 * time.Second
+	DefaultReadBufferSize  = 4096
+	DefaultWriteBufferSize = 4096
+)
+
+// A MessageType is the type of a data message
+// ([RFC 6455, Section 5.6]). Its values are the opcodes of the first frame.
+//
+// [RFC 6455, Section 5.6]: https://www.rfc-editor.org/rfc/rfc6455#section-5.6
+type MessageType uint8
+
+// The two message types.
+const (
+	Text   = MessageType(frame.OpText)
+	Binary = MessageType(frame.OpBinary)
+)
+
+// String returns "text" or "binary".
+func (t MessageType) String() string { return frame.Opcode(t).String() }
+
+// A State is where a connection stands, with the values of the readyState
+// attribute of the WHATWG WebSocket interface.
+type State int32
+
+// The states of a connection.
+const (
+	Connecting State = iota // opening handshake under way (never a Conn's state)
+	Open                    // messages may be sent and received
+	Closing                 // a Close frame was sent or received
+	Closed                  // the TCP connection is closed
+)
+
+var stateNames = [...]string{"connecting", "open", "closing", "closed"}
+
+// String returns the state's name in lower case.
+func (s State) String() string {
+	if s >= 0 && int(s) < len(stateNames) {
+		return stateNames[s]
+	}
+	return "unknown state"
+}
+
+// A Backpressure policy says what a write does when it would take
+// [Conn.BufferedAmount] past Options.MaxBufferedAmount.
+type Backpressure uint8
+
+// The backpressure policies.
+const (
+	BackpressureBlock Backpressure = iota // wait, as with no limit
+	BackpressureError                     // return ErrBufferFull; the Conn stays usable
+	BackpressureClose                     // abort the connection; the write returns ErrBufferFull
+)
+
+// Options configure a [Conn]. The zero value is ready to use and safe.
+type Options struct {
+	// ReadLimit is the largest message, in bytes, that a read accepts
+	// (after decompression). A longer message fails the connection with
+	// close code 1009 as soon as its frame headers tell it is too long,
+	// before its payload is buffered. Zero means DefaultReadLimit; a
+	// negative value means no limit.
+	ReadLimit int64
+
+	// MaxFragments is the largest number of frames a message may have.
+	// More fail the connection with close code 1008. Zero means
+	// DefaultMaxFragments; negative means no limit.
+	MaxFragments int
+
+	// CloseTimeout bounds each wait of the closing handshake: for the
+	// peer's Close frame and for the TCP connection to end. Zero means
+	// DefaultCloseTimeout.
+	CloseTimeout time.Duration
+
+	// ReadBufferSize and WriteBufferSize are the sizes of the buffers a
+	// Conn reads and writes frames through. WriteBufferSize is also the
+	// frame size of streamed messages. Zero means the defaults.
+	ReadBufferSize  int
+	WriteBufferSize int
+
+	// KeepaliveInterval, if positive, turns on keepalive: a ping is sent
+	// whenever the peer has sent nothing for this long, and the
+	// connection fails with ErrKeepalive when it has sent nothing, not
+	// even a pong, for KeepaliveTimeout (zero means twice the
+	// interval). Keepalive uses a timer, not a goroutine, and needs a
+	// reader to see the pongs.
+	KeepaliveInterval time.Duration
+	KeepaliveTimeout  time.Duration
+
+	// MaxBufferedAmount, if positive, bounds BufferedAmount: the bytes
+	// accepted by writes and not yet written. OnBackpressure says what a
+	// write that would pass the bound does.
+	MaxBufferedAmount int64
+	OnBackpressure    Backpressure
+
+	// Subprotocol and Extensions are the negotiated values of the
+	// Sec-WebSocket-Protocol and Sec-WebSocket-Extensions headers, kept
+	// for Conn.Subprotocol and Conn.Extensions.
+	Subprotocol string
+	Extensions  string
+}
+
+// A Conn is a WebSocket connection after the opening handshake.
+type Conn struct {
+	nc   net.Conn
+	role frame.Role
+	opts Options // defaults filled in
+
+	state  atomic.Int32
+	closed chan struct{} // closed when nc is closed
+
+	// Reading. Guarded by rlock.
+	rlock    chan struct{}
+	rbuf     []byte
+	rpos     int
+	rend     int
+	dec      frame.Decoder
+	readErr  error // sticky
+	inMsg    bool  // a data message is being received
+	msgType  MessageType
+	msgSize  int64
+	msgFrags int
+	fin      bool // the data frame being received is final
+	utf8     utf8check.Validator
+	inCtrl   bool // the frame being received is a control frame
+	ctrlOp   frame.Opcode
+	ctrl     [frame.MaxControlPayload]byte
+	ctrlLen  int
+	partial  []byte // message Read had received when its context ended
+	resume   bool   // the message being read was cut by a context
+	mr       messageReader
+
+	// Writing. wmsg is held for a whole data message, wframe for one frame.
+	wmsg         chan struct{}
+	wframe       chan struct{}
+	wbuf         []byte
+	bufs         net.Buffers
+	bufsArr      [2][]byte
+	mw           messageWriter
+	buffered     atomic.Int64
+	pendingPong  atomic.Bool
+	pendingPing  atomic.Bool
+	ctrlMu       sync.Mutex // guards pong and ping
+	pong         [frame.MaxControlPayload]byte
+	pongLen      int
+	lastActivity atomic.Int64 // unix nanoseconds of the last bytes received
+
+	// Closing. Guarded by mu.
+	mu          sync.Mutex
+	closeSent   bool
+	closeRcvd   chan struct{} // closed when the peer's Close frame arrives
+	peerClose   *CloseError
+	failure     error // why the connection was failed or closed locally
+	closeDone   chan struct{}
+	pings       map[string]chan struct{}
+	pingCounter uint64
+	keepalive   *time.Timer
+}
+
+// New returns a Conn for nc, an established connection whose opening
+// handshake has completed, acting in the given role. buffered holds any
+// bytes already read from nc past the handshake; they are read first. New
+// does not retain buffered. opts may be nil.
+//
+// The Conn owns nc from now on: closing the Conn closes nc.
+func New(nc net.Conn, role frame.Role, buffered []byte, opts *Options) *Conn {
+	c := &Conn{
+		nc:        nc,
+		role:      role,
+		closed:    make(chan struct{}),
+		closeRcvd: make(chan struct{}),
+		closeDone: make(chan struct{}),
+		rlock:     make(chan struct{}, 1),
+		wmsg:      make(chan struct{}, 1),
+		wframe:    make(chan struct{}, 1),
+	}
+	if opts != nil {
+		c.opts = *opts
+	}
+	o := &c.opts
+	if o.ReadLimit == 0 {
+		o.ReadLimit = DefaultReadLimit
+	}
+	if o.MaxFragments == 0 {
+		o.MaxFragments = DefaultMaxFragments
+	}
+	if o.CloseTimeout <= 0 {
+		o.CloseTimeout = DefaultCloseTimeout
+	}
+	if o.ReadBufferSize <= 0 {
+		o.ReadBufferSize = DefaultReadBufferSize
+	}
+	if o.WriteBufferSize <= 0 {
+		o.WriteBufferSize = DefaultWriteBufferSize
+	}
+	if o.KeepaliveInterval > 0 && o.KeepaliveTimeout <= 0 {
+		o.KeepaliveTimeout = 2 * o.KeepaliveInterval
+	}
+	c.rbuf = make([]byte, max(o.ReadBufferSize, len(buffered)))
+	c.rend = copy(c.rbuf, buffered)
+	c.wbuf = make([]byte, 0, o.WriteBufferSize+frame.MaxHeaderLen)
+	c.dec.Role = role
+	c.mr.c = c
+	c.mw.c = c
+	c.state.Store(int32(Open))
+	c.lastActivity.Store(time.Now().UnixNano())
+	if o.KeepaliveInterval > 0 {
+		c.mu.Lock()
+		c.keepalive = time.AfterFunc(o.KeepaliveInterval, c.keepaliveTick)
+		c.mu.Unlock()
+	}
+	return c
+}
+
+// State returns the state of the connection.
+func (c *Conn) State() State { return State(c.state.Load()) }
+
+// BufferedAmount returns the number of bytes that writes have accepted but
+// not yet written to the network, like the bufferedAmount attribute of the
+// WHATWG WebSocket interface.
+func (c *Conn) BufferedAmount() int64 { return c.buffered.Load() }
+
+// Subprotocol returns the negotiated subprotocol, or "".
+func (c *Conn) Subprotocol() string { return c.opts.Subprotocol }
+
+// Extensions returns the negotiated Sec-WebSocket-Extensions value, or "".
+func (c *Conn) Extensions() string { return c.opts.Extensions }
+
+// LocalAddr returns the local network address.
+func (c *Conn) LocalAddr() net.Addr { return c.nc.LocalAddr() }
+
+// RemoteAddr returns the remote network address.
+func (c *Conn) RemoteAddr() net.Addr { return c.nc.RemoteAddr() }
+
+// lock acquires a channel mutex, giving up when ctx ends or the
+// connection closes.
+func (c *Conn) lock(ctx context.Context, l chan struct{}) error {
+	select {
+	case l <- struct{}{}:
+		return nil
+	default:
+	}
+	select {
+	case l <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-c.closed:
+		return c.closedErr()
+	}
+}
+
+func unlock(l chan struct{}) { <-l }
+
+func tryLock(l chan struct{}) bool {
+	select {
+	case l <- struct{}{}:
+		return true
+	default:
+		return false
+	}
+}
+
+// aLongTimeAgo is a deadline in the past, for interrupting I/O.
+var aLongTimeAgo = time.Unix(1, 0)
+
+// watch arranges for the read (or write) deadline of nc to move into the
+// past when ctx ends, interrupting I/O, and returns a function that undoes
+// that and reports whether it happened. It allocates only for contexts
+// that can end.
+func (c *Conn) watch(ctx context.Context, read bool) (stop func() bool) {
+	if ctx.Done() == nil {
+		return notFired
+	}
+	setDeadline := c.nc.SetWriteDeadline
+	if read {
+		setDeadline = c.nc.SetReadDeadline
+	}
+	done := make(chan struct{})
+	stopAfter := context.AfterFunc(ctx, func() {
+		setDeadline(aLongTimeAgo)
+		close(done)
+	})
+	return func() bool {
+		if stopAfter() {
+			return false
+		}
+		<-done
+		setDeadline(time.Time{})
+		return true
+	}
+}
+
+func notFired() bool { return false }

@@ -1,0 +1,46 @@
+// Package conn implements the WebSocket connection that both roles share
+// once the opening handshake is done: messages, fragmentation, control
+// frames, the closing handshake, UTF-8 validation, limits, cancellation
+// and keepalive ([RFC 6455, Sections 5-8]).
+//
+// It knows nothing about HTTP. The server and client packages perform the
+// opening handshake and hand the connection, with any bytes they read past
+// the handshake, to [New].
+//
+// # Reading
+//
+// [Conn.Read] returns the next whole message, appended to a buffer the
+// caller may reuse, and [Conn.Reader] streams one. While reading, a Conn
+// answers pings with pongs, skips unsolicited pongs, reports the peer's
+// Close frame as a *[CloseError] after completing the closing handshake,
+// and fails the connection with the right close code on any protocol
+// violation. A read whose context ends returns the context's error and
+// leaves the Conn usable: the next read continues exactly where it stopped,
+// even in the middle of a frame.
+//
+// Pongs (for [Conn.Ping] and keepalive) and the peer's Close frame are
+// only seen while some goroutine reads, so an application that only
+// writes should still run a read loop.
+//
+// # Concurrency
+//
+// One goroutine may read while any number of goroutines write. A second
+// concurrent reader waits for the first. Writes of whole messages and
+// streamed messages never interleave their frames; control frames (pong,
+// ping, close) go out between the fragments of a message being streamed.
+// All methods are safe to call concurrently, and none panics on misuse.
+//
+// # Errors
+//
+//   - A Close frame from the peer: *[CloseError] with its code and reason.
+//     A connection that ended without one: *[CloseError] with code
+//     [frame.CloseAbnormalClosure].
+//   - A protocol violation by the peer: *[frame.ProtocolError] carrying the
+//     close code that was sent (1002, 1007, 1008 or 1009); it wraps
+//     [ErrReadLimit] when a message was too big.
+//   - A context that ended: an error matching the context's error
+//     ([context.DeadlineExceeded] or [context.Canceled]).
+//   - Use after close: an error matching [net.ErrClosed].
+//
+// [RFC 6455, Sections 5-8]: https://www.rfc-editor.org/rfc/rfc6455#section-5
+package conn

@@ -1,0 +1,429 @@
+package conn
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net"
+	"os"
+	"time"
+
+	"github.com/rfc6455/websocket/frame"
+)
+
+// What advance produced.
+type readEvent uint8
+
+const (
+	msgStart readEvent = iota // a data message began: c.msgType
+	msgData                   // payload bytes of the current message
+	msgEnd                    // the current message is complete
+)
+
+// Read reads the next whole message, appends its payload to buf and
+// returns the message type and the extended slice. Passing buf[:0] of a
+// buffer from an earlier call reads without allocating once the buffer is
+// large enough. The message is never larger than Options.ReadLimit.
+//
+// If ctx ends first, Read returns an error matching ctx.Err() and buf
+// unchanged; the part of the message already received is kept, and the
+// next Read returns the whole message. If a message was being streamed
+// through [Conn.Reader], its rest is discarded.
+func (c *Conn) Read(ctx context.Context, buf []byte) (MessageType, []byte, error) {
+	if err := c.lock(ctx, c.rlock); err != nil {
+		return 0, buf, err
+	}
+	defer unlock(c.rlock)
+	if c.readErr != nil {
+		return 0, buf, c.readErr
+	}
+	if err := ctx.Err(); err != nil {
+		return 0, buf, err
+	}
+	start := len(buf)
+	stop := c.watch(ctx, true)
+	typ, out, err := c.readMessage(buf)
+	fired := stop()
+	if err != nil {
+		if fired && isTimeout(err) {
+			if c.inMsg {
+				c.partial = append(c.partial[:0], out[start:]...)
+				c.resume = true
+			}
+			return 0, buf, ctx.Err()
+		}
+		return 0, buf, c.readFailed(err)
+	}
+	return typ, out, nil
+}
+
+func (c *Conn) readMessage(buf []byte) (MessageType, []byte, error) {
+	c.mr.streaming = false // a message reader handed out earlier is now stale
+	if c.resume {
+		buf = append(buf, c.partial...)
+		c.resume = false
+	} else if err := c.discardMessage(); err != nil {
+		return 0, buf, err
+	}
+	for {
+		ev, chunk, err := c.advance()
+		if err != nil {
+			return 0, buf, err
+		}
+		switch ev {
+		case msgData:
+			buf = append(buf, chunk...)
+		case msgEnd:
+			return c.msgType, buf, nil
+		}
+	}
+}
+
+// discardMessage skips the rest of a message whose reading was abandoned.
+func (c *Conn) discardMessage() error {
+	for c.inMsg {
+		if _, _, err := c.advance(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Reader returns the type of the next message and a reader for its
+// payload. The reader returns [io.EOF] at the end of the message; it is
+// valid until the next call of Reader or Read, and reads with ctx. The
+// rest of a message not read to the end is discarded by the next call of
+// Reader or Read, except that a message whose reader failed because ctx
+// ended is resumed: the next Reader returns a reader that continues it.
+func (c *Conn) Reader(ctx context.Context) (MessageType, io.Reader, error) {
+	if err := c.lock(ctx, c.rlock); err != nil {
+		return 0, nil, err
+	}
+	defer unlock(c.rlock)
+	if c.readErr != nil {
+		return 0, nil, c.readErr
+	}
+	if err := ctx.Err(); err != nil {
+		return 0, nil, err
+	}
+	c.mr.ctx = ctx
+	if c.mr.streaming && c.mr.cut {
+		c.mr.cut = false
+		return c.msgType, &c.mr, nil
+	}
+	stop := c.watch(ctx, true)
+	err := c.nextMessage()
+	fired := stop()
+	if err != nil {
+		if fired && isTimeout(err) {
+			return 0, nil, ctx.Err()
+		}
+		return 0, nil, c.readFailed(err)
+	}
+	c.mr.streaming = true
+	c.mr.cut = false
+	c.mr.eof = false
+	c.mr.pending = nil
+	return c.msgType, &c.mr, nil
+}
+
+// nextMessage discards whatever remains of the current message and reads
+// up to the start of the next one.
+func (c *Conn) nextMessage() error {
+	if c.resume {
+		c.resume = false
+		c.partial = c.partial[:0]
+	}
+	if err := c.discardMessage(); err != nil {
+		return err
+	}
+	for {
+		ev, _, err := c.advance()
+		if err != nil || ev == msgStart {
+			return err
+		}
+	}
+}
+
+// A messageReader streams the payload of one message. It is part of the
+// Conn, so handing it out does not allocate.
+type messageReader struct {
+	c         *Conn
+	ctx       context.Context
+	streaming bool // the current message belongs to this reader
+	cut       bool // a read was interrupted by ctx
+	eof       bool
+	pending   []byte // payload received but not yet returned; aliases c.rbuf
+}
+
+var errStaleReader = errors.New("conn: message reader used after the next call of Read or Reader")
+
+// Read implements [io.Reader].
+func (r *messageReader) Read(p []byte) (int, error) {
+	c := r.c
+	if err := c.lock(r.ctx, c.rlock); err != nil {
+		return 0, err
+	}
+	defer unlock(c.rlock)
+	if !r.streaming {
+		return 0, errStaleReader
+	}
+	if len(r.pending) > 0 {
+		n := copy(p, r.pending)
+		r.pending = r.pending[n:]
+		return n, nil
+	}
+	if r.eof {
+		return 0, io.EOF
+	}
+	if c.readErr != nil {
+		return 0, c.readErr
+	}
+	if len(p) == 0 {
+		return 0, nil
+	}
+	if err := r.ctx.Err(); err != nil {
+		return 0, err
+	}
+	stop := c.watch(r.ctx, true)
+	n, err := r.read(p)
+	fired := stop()
+	if err != nil && err != io.EOF {
+		if fired && isTimeout(err) {
+			r.cut = true
+			return n, r.ctx.Err()
+		}
+		return n, c.readFailed(err)
+	}
+	return n, err
+}
+
+func (r *messageReader) read(p []byte) (int, error) {
+	for {
+		ev, chunk, err := r.c.advance()
+		if err != nil {
+			return 0, err
+		}
+		switch ev {
+		case msgData:
+			n := copy(p, chunk)
+			r.pending = chunk[n:]
+			if n > 0 {
+				return n, nil
+			}
+		case msgEnd:
+			r.eof = true
+			return 0, io.EOF
+		}
+	}
+}
+
+// advance reads until it has something for the message layer: the start
+// of a data message, payload bytes, or the end of a message. It handles
+// control frames on the way and enforces the message-level rules of RFC
+// 6455. The caller holds rlock.
+func (c *Conn) advance() (readEvent, []byte, error) {
+	for {
+		ev, chunk, err := c.nextEvent()
+		if err != nil {
+			return 0, nil, err
+		}
+		switch ev {
+		case frame.EventHeader:
+			h := c.dec.Header()
+			if h.Opcode.IsControl() {
+				c.inCtrl = true
+				c.ctrlOp = h.Opcode
+				c.ctrlLen = 0
+				continue
+			}
+			started, err := c.dataHeader(h)
+			if err != nil {
+				return 0, nil, err
+			}
+			if started {
+				return msgStart, nil, nil
+			}
+		case frame.EventPayload:
+			if c.inCtrl {
+				c.ctrlLen += copy(c.ctrl[c.ctrlLen:], chunk)
+				continue
+			}
+			c.msgSize += int64(len(chunk))
+			if c.msgType == Text {
+				if _, ok := c.utf8.Write(chunk); !ok {
+					return 0, nil, c.violation(frame.CloseInvalidFramePayloadData, "invalid UTF-8 in text message", nil)
+				}
+			}
+			return msgData, chunk, nil
+		case frame.EventEnd:
+			if c.inCtrl {
+				c.inCtrl = false
+				if err := c.control(c.ctrlOp, c.ctrl[:c.ctrlLen]); err != nil {
+					return 0, nil, err
+				}
+				continue
+			}
+			if c.fin {
+				if c.msgType == Text && !c.utf8.Complete() {
+					return 0, nil, c.violation(frame.CloseInvalidFramePayloadData, "text message ends inside a UTF-8 sequence", nil)
+				}
+				c.inMsg = false
+				return msgEnd, nil, nil
+			}
+		}
+	}
+}
+
+// dataHeader applies the rules for a data frame's header and reports
+// whether it starts a message.
+func (c *Conn) dataHeader(h frame.Header) (started bool, err error) {
+	switch {
+	case h.Opcode == frame.OpContinuation && !c.inMsg:
+		// "If an endpoint receives a continuation frame with no message in progress" is a
+		// fragmentation error: Section 5.4 allows continuations only after an unfinished first frame.
+		return false, c.violation(frame.CloseProtocolError, "continuation frame with no message to continue", nil)
+	case h.Opcode != frame.OpContinuation && c.inMsg:
+		// Section 5.4: "the fragments of one message MUST NOT be interleaved between the
+		// fragments of another message".
+		return false, c.violation(frame.CloseProtocolError, h.Opcode.String()+" frame inside a fragmented message", nil)
+	}
+	if h.Opcode != frame.OpContinuation {
+		c.inMsg = true
+		c.msgType = MessageType(h.Opcode)
+		c.msgSize = 0
+		c.msgFrags = 0
+		c.utf8.Reset()
+		started = true
+	}
+	c.msgFrags++
+	c.fin = h.Fin
+	if c.opts.MaxFragments > 0 && c.msgFrags > c.opts.MaxFragments {
+		return false, c.violation(frame.ClosePolicyViolation, "message has too many fragments", nil)
+	}
+	if c.opts.ReadLimit > 0 && h.Length > c.opts.ReadLimit-c.msgSize {
+		return false, c.violation(frame.CloseMessageTooBig, "message exceeds the read limit", ErrReadLimit)
+	}
+	return started, nil
+}
+
+// nextEvent returns the next decoder event, reading from the network as
+// needed.
+func (c *Conn) nextEvent() (frame.Event, []byte, error) {
+	for {
+		ev, chunk, n, err := c.dec.Next(c.rbuf[c.rpos:c.rend])
+		c.rpos += n
+		if err != nil {
+			var pe *frame.ProtocolError
+			if errors.As(err, &pe) {
+				return 0, nil, c.violation(pe.Code, pe.Reason, nil)
+			}
+			return 0, nil, err
+		}
+		if ev != frame.EventNeedMore {
+			return ev, chunk, nil
+		}
+		if err := c.fill(); err != nil {
+			return 0, nil, err
+		}
+	}
+}
+
+// fill reads more bytes into rbuf. The decoder has consumed everything
+// before it.
+func (c *Conn) fill() error {
+	c.rpos, c.rend = 0, 0
+	n, err := c.nc.Read(c.rbuf)
+	if n > 0 {
+		c.rend = n
+		if c.opts.KeepaliveInterval > 0 {
+			c.lastActivity.Store(time.Now().UnixNano())
+		}
+		return nil
+	}
+	if err == nil {
+		return nil
+	}
+	return err
+}
+
+// control acts on a complete control frame.
+func (c *Conn) control(op frame.Opcode, payload []byte) error {
+	switch op {
+	case frame.OpPing:
+		// Section 5.5.2: "Upon receipt of a Ping frame, an endpoint MUST send a Pong frame in
+		// response ... the Pong frame ... MUST have identical "Application data"". Only the most
+		// recent ping is answered if several arrive while a write is in progress (Section 5.5.3).
+		c.ctrlMu.Lock()
+		c.pongLen = copy(c.pong[:], payload)
+		c.ctrlMu.Unlock()
+		c.pendingPong.Store(true)
+		c.flushControl()
+	case frame.OpPong:
+		c.mu.Lock()
+		if ch, ok := c.pings[string(payload)]; ok {
+			close(ch)
+			delete(c.pings, string(payload))
+		}
+		c.mu.Unlock()
+	case frame.OpClose:
+		code, reason, err := frame.ParseClose(payload)
+		if err != nil {
+			// The peer has sent its Close frame, bad as it is: answer it, but wait for no other.
+			c.markCloseRcvd(nil)
+			var pe *frame.ProtocolError
+			errors.As(err, &pe)
+			return c.violation(pe.Code, pe.Reason, nil)
+		}
+		return c.peerClosed(code, reason)
+	}
+	return nil
+}
+
+// violation fails the connection because the peer broke the protocol
+// ([RFC 6455, Section 7.1.7]): it sends a Close frame with code, waits a
+// bounded time for the peer's answer while discarding what arrives, and
+// closes the connection. The caller holds rlock.
+//
+// [RFC 6455, Section 7.1.7]: https://www.rfc-editor.org/rfc/rfc6455#section-7.1.7
+func (c *Conn) violation(code frame.CloseCode, reason string, cause error) error {
+	pe := &frame.ProtocolError{Code: code, Reason: reason, Err: cause}
+	c.setFailure(pe)
+	if c.sendClose(code, reason) {
+		c.awaitClose(time.Now().Add(c.opts.CloseTimeout))
+	}
+	c.shutdown()
+	c.readErr = pe
+	return pe
+}
+
+// readFailed turns a network error from reading into the error the reader
+// returns, and ends the connection. The caller holds rlock.
+func (c *Conn) readFailed(err error) error {
+	if c.readErr != nil {
+		return c.readErr
+	}
+	var pe *frame.ProtocolError
+	var ce *CloseError
+	switch {
+	case errors.As(err, &pe), errors.As(err, &ce):
+		c.readErr = err
+		return err
+	}
+	select {
+	case <-c.closed:
+		c.readErr = c.closedErr()
+	default:
+		// The connection ended without a Close frame (Section 7.1.5: "the WebSocket Connection
+		// Close Code is considered to be 1006").
+		c.setFailure(&CloseError{Code: frame.CloseAbnormalClosure})
+		c.readErr = c.closedErr()
+		c.shutdown()
+	}
+	return c.readErr
+}
+
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.Is(err, os.ErrDeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout())
+}

@@ -1,0 +1,387 @@
+package conn
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"sync"
+	"time"
+
+	"github.com/rfc6455/websocket/frame"
+	"github.com/rfc6455/websocket/mask"
+)
+
+var errCloseSent = fmt.Errorf("conn: close frame already sent: %w", errClosed)
+
+// Write sends p as one message of type typ, in a single frame. It returns
+// when the frame has been written to the network.
+//
+// If ctx ends before any byte of the frame was written, Write returns an
+// error matching ctx.Err() and the Conn stays usable. If it ends in the
+// middle of the frame, the frame cannot be completed: the connection is
+// closed and Write returns ctx's error. Under a
+// Options.MaxBufferedAmount bound, Write may instead return
+// [ErrBufferFull].
+func (c *Conn) Write(ctx context.Context, typ MessageType, p []byte) error {
+	if typ != Text && typ != Binary {
+		return fmt.Errorf("conn: invalid message type %d", typ)
+	}
+	if err := c.reserve(int64(len(p))); err != nil {
+		return err
+	}
+	defer c.buffered.Add(-int64(len(p)))
+	if err := c.lock(ctx, c.wmsg); err != nil {
+		return err
+	}
+	defer unlock(c.wmsg)
+	return c.writeDataFrame(ctx, true, frame.Opcode(typ), p)
+}
+
+// reserve counts n more bytes in BufferedAmount, applying the
+// backpressure policy.
+func (c *Conn) reserve(n int64) error {
+	total := c.buffered.Add(n)
+	if c.opts.MaxBufferedAmount <= 0 || total <= c.opts.MaxBufferedAmount || total == n {
+		return nil
+	}
+	switch c.opts.OnBackpressure {
+	case BackpressureError:
+		c.buffered.Add(-n)
+		return ErrBufferFull
+	case BackpressureClose:
+		c.buffered.Add(-n)
+		c.abort(ErrBufferFull)
+		return ErrBufferFull
+	}
+	return nil
+}
+
+// writeDataFrame writes one frame of a data message under ctx. The caller
+// holds wmsg.
+func (c *Conn) writeDataFrame(ctx context.Context, fin bool, op frame.Opcode, p []byte) error {
+	if err := c.lock(ctx, c.wframe); err != nil {
+		return err
+	}
+	defer c.unlockFrame()
+	if c.closeWasSent() {
+		return errCloseSent
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	stop := c.watch(ctx, false)
+	n, err := c.writeFrame(fin, op, p)
+	fired := stop()
+	if err == nil {
+		return nil
+	}
+	if fired && isTimeout(err) {
+		if n == 0 {
+			return ctx.Err()
+		}
+		err = ctx.Err()
+	}
+	// Part of a frame went out: nothing can follow it.
+	err = fmt.Errorf("conn: write failed mid-frame, connection closed: %w", err)
+	if n == 0 {
+		err = fmt.Errorf("conn: write failed: %w", err)
+	}
+	select {
+	case <-c.closed:
+		return c.closedErr()
+	default:
+	}
+	c.abort(err)
+	return err
+}
+
+var maskPool = sync.Pool{New: func() any { b := make([]byte, 32<<10); return &b }}
+
+// writeFrame writes one frame and returns how many bytes of it reached nc.
+// The caller holds wframe. It does not modify p.
+func (c *Conn) writeFrame(fin bool, op frame.Opcode, p []byte) (int, error) {
+	h := frame.Header{Fin: fin, Opcode: op, Length: int64(len(p))}
+	if c.role == frame.Server {
+		buf := frame.AppendHeader(c.wbuf[:0], h)
+		if len(buf)+len(p) <= cap(buf) {
+			return c.nc.Write(append(buf, p...))
+		}
+		// Header and payload in one writev, without copying the payload.
+		c.bufs = append(c.bufsArr[:0], buf, p)
+		n, err := c.bufs.WriteTo(c.nc)
+		c.bufsArr = [2][]byte{}
+		return int(n), err
+	}
+	// Section 5.3: the client masks every frame "with a new masking key", which must be
+	// unpredictable; the payload is masked in chunks so p is never copied whole.
+	h.Masked = true
+	h.Key = mask.NewKey()
+	scratch := c.wbuf[:cap(c.wbuf)]
+	if len(p)+frame.MaxHeaderLen > len(scratch) {
+		bp := maskPool.Get().(*[]byte)
+		defer maskPool.Put(bp)
+		scratch = *bp
+	}
+	buf := frame.AppendHeader(scratch[:0], h)
+	moved, pos := 0, 0
+	for {
+		k := min(len(p), len(scratch)-len(buf))
+		start := len(buf)
+		buf = append(buf, p[:k]...)
+		pos = h.Key.Apply(buf[start:], pos)
+		p = p[k:]
+		n, err := c.nc.Write(buf)
+		moved += n
+		if err != nil || len(p) == 0 {
+			return moved, err
+		}
+		buf = scratch[:0]
+	}
+}
+
+// unlockFrame releases wframe and sends any control frame that was
+// queued while it was held.
+func (c *Conn) unlockFrame() {
+	unlock(c.wframe)
+	c.flushControl()
+}
+
+// flushControl writes the pending pong and ping, if any, when wframe is
+// free. If it is not, its holder writes them on release.
+func (c *Conn) flushControl() {
+	for c.pendingPong.Load() || c.pendingPing.Load() {
+		if !tryLock(c.wframe) {
+			return
+		}
+		err := c.writePendingControl()
+		unlock(c.wframe)
+		if err != nil {
+			c.abort(err)
+			return
+		}
+	}
+}
+
+func (c *Conn) writePendingControl() error {
+	if c.closeWasSent() {
+		c.pendingPong.Store(false)
+		c.pendingPing.Store(false)
+		return nil
+	}
+	c.nc.SetWriteDeadline(time.Now().Add(c.opts.CloseTimeout))
+	defer c.nc.SetWriteDeadline(time.Time{})
+	if c.pendingPong.Swap(false) {
+		var buf [frame.MaxControlPayload]byte
+		c.ctrlMu.Lock()
+		n := copy(buf[:], c.pong[:c.pongLen])
+		c.ctrlMu.Unlock()
+		if _, err := c.writeFrame(true, frame.OpPong, buf[:n]); err != nil {
+			return fmt.Errorf("conn: writing pong: %w", err)
+		}
+	}
+	if c.pendingPing.Swap(false) {
+		if _, err := c.writeFrame(true, frame.OpPing, nil); err != nil {
+			return fmt.Errorf("conn: writing keepalive ping: %w", err)
+		}
+	}
+	return nil
+}
+
+// Writer returns a writer for a new message of type typ. Writes to it are
+// gathered into frames of Options.WriteBufferSize bytes; Close sends the
+// last frame. No other message can be written until then, though control
+// frames still go out between the fragments. ctx governs every frame the
+// writer sends, as for [Conn.Write].
+func (c *Conn) Writer(ctx context.Context, typ MessageType) (io.WriteCloser, error) {
+	if typ != Text && typ != Binary {
+		return nil, fmt.Errorf("conn: invalid message type %d", typ)
+	}
+	if err := c.lock(ctx, c.wmsg); err != nil {
+		return nil, err
+	}
+	w := &c.mw
+	w.ctx = ctx
+	w.op = frame.Opcode(typ)
+	w.open = true
+	w.err = nil
+	if w.buf == nil {
+		w.buf = make([]byte, 0, c.opts.WriteBufferSize)
+	}
+	w.buf = w.buf[:0]
+	return w, nil
+}
+
+// A messageWriter streams one message. It is part of the Conn, so handing
+// it out does not allocate.
+type messageWriter struct {
+	c    *Conn
+	ctx  context.Context
+	op   frame.Opcode // of the next frame
+	buf  []byte
+	open bool
+	err  error
+}
+
+var errWriterClosed = errors.New("conn: write to a closed message writer")
+
+// Write implements [io.Writer].
+func (w *messageWriter) Write(p []byte) (int, error) {
+	if !w.open {
+		return 0, errWriterClosed
+	}
+	if w.err != nil {
+		return 0, w.err
+	}
+	if err := w.c.reserve(int64(len(p))); err != nil {
+		return 0, err
+	}
+	written := 0
+	for len(p) > 0 {
+		if len(w.buf) == cap(w.buf) {
+			if err := w.flush(false); err != nil {
+				w.c.buffered.Add(-int64(len(p)))
+				return written, err
+			}
+		}
+		n := copy(w.buf[len(w.buf):cap(w.buf)], p)
+		w.buf = w.buf[:len(w.buf)+n]
+		p = p[n:]
+		written += n
+	}
+	return written, nil
+}
+
+func (w *messageWriter) flush(fin bool) error {
+	err := w.c.writeDataFrame(w.ctx, fin, w.op, w.buf)
+	w.c.buffered.Add(-int64(len(w.buf)))
+	w.buf = w.buf[:0]
+	w.op = frame.OpContinuation
+	if err != nil {
+		w.err = err
+	}
+	return err
+}
+
+// Close sends the final frame of the message and releases the Conn for the
+// next message.
+func (w *messageWriter) Close() error {
+	if !w.open {
+		return errWriterClosed
+	}
+	w.open = false
+	defer unlock(w.c.wmsg)
+	if w.err != nil {
+		w.c.buffered.Add(-int64(len(w.buf)))
+		w.buf = w.buf[:0]
+		return w.err
+	}
+	return w.flush(true)
+}
+
+// Ping sends a Ping frame with payload (at most 125 bytes) and waits for
+// the matching Pong frame, returning the round-trip time. Pongs are
+// received by the goroutine that reads, so Ping needs a concurrent reader.
+// If payload is empty, Ping uses a payload of its own to tell its pong
+// from others.
+func (c *Conn) Ping(ctx context.Context, payload []byte) (time.Duration, error) {
+	if len(payload) > frame.MaxControlPayload {
+		return 0, fmt.Errorf("conn: ping payload of %d bytes; at most %d are allowed", len(payload), frame.MaxControlPayload)
+	}
+	c.mu.Lock()
+	if len(payload) == 0 {
+		c.pingCounter++
+		payload = fmt.Appendf(nil, "ping %d", c.pingCounter)
+	}
+	key := string(payload)
+	if c.pings == nil {
+		c.pings = make(map[string]chan struct{})
+	}
+	ch, ok := c.pings[key]
+	if !ok {
+		ch = make(chan struct{})
+		c.pings[key] = ch
+	}
+	c.mu.Unlock()
+
+	start := time.Now()
+	if err := c.writeControl(ctx, frame.OpPing, payload); err != nil {
+		c.forgetPing(key, ch)
+		return 0, err
+	}
+	select {
+	case <-ch:
+		return time.Since(start), nil
+	case <-ctx.Done():
+		c.forgetPing(key, ch)
+		return 0, ctx.Err()
+	case <-c.closed:
+		return 0, c.closedErr()
+	}
+}
+
+func (c *Conn) forgetPing(key string, ch chan struct{}) {
+	c.mu.Lock()
+	if c.pings[key] == ch {
+		delete(c.pings, key)
+	}
+	c.mu.Unlock()
+}
+
+// writeControl writes a control frame under ctx.
+func (c *Conn) writeControl(ctx context.Context, op frame.Opcode, payload []byte) error {
+	if err := c.lock(ctx, c.wframe); err != nil {
+		return err
+	}
+	defer c.unlockFrame()
+	if c.closeWasSent() {
+		return errCloseSent
+	}
+	stop := c.watch(ctx, false)
+	n, err := c.writeFrame(true, op, payload)
+	fired := stop()
+	if err != nil {
+		if fired && n == 0 {
+			return ctx.Err()
+		}
+		select {
+		case <-c.closed:
+			return c.closedErr()
+		default:
+		}
+		err = fmt.Errorf("conn: writing %v: %w", op, err)
+		c.abort(err)
+		return err
+	}
+	return nil
+}
+
+// keepaliveTick runs on the keepalive timer: it fails a connection whose
+// peer has been silent for KeepaliveTimeout and pings one silent for
+// KeepaliveInterval.
+func (c *Conn) keepaliveTick() {
+	select {
+	case <-c.closed:
+		return
+	default:
+	}
+	interval, timeout := c.opts.KeepaliveInterval, c.opts.KeepaliveTimeout
+	idle := time.Since(time.Unix(0, c.lastActivity.Load()))
+	if idle >= timeout {
+		c.abort(ErrKeepalive)
+		return
+	}
+	next := interval - idle
+	if idle >= interval {
+		c.pendingPing.Store(true)
+		c.flushControl()
+		next = min(interval, timeout-idle)
+	}
+	c.mu.Lock()
+	select {
+	case <-c.closed:
+	default:
+		c.keepalive.Reset(next)
+	}
+	c.mu.Unlock()
+}
