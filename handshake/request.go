@@ -1,0 +1,202 @@
+package handshake
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"path"
+	"strings"
+)
+
+var (
+	// ErrBadVersion is matched by the *Error for a request whose
+	// Sec-WebSocket-Version is not 13.
+	ErrBadVersion = errors.New("handshake: unsupported Sec-WebSocket-Version; this server speaks 13")
+
+	// ErrOrigin is matched by the *Error for a request whose Origin is
+	// not allowed.
+	ErrOrigin = errors.New("handshake: origin not allowed")
+)
+
+// An Error is a rejected opening handshake and the HTTP status to answer
+// it with.
+type Error struct {
+	Status int   // http.StatusBadRequest, StatusMethodNotAllowed, StatusForbidden or StatusUpgradeRequired
+	Err    error // what was wrong
+}
+
+// Error returns the cause's message.
+func (e *Error) Error() string { return e.Err.Error() }
+
+// Unwrap returns the cause.
+func (e *Error) Unwrap() error { return e.Err }
+
+func badRequest(msg string) *Error {
+	return &Error{Status: http.StatusBadRequest, Err: errors.New("handshake: " + msg)}
+}
+
+// A Request holds the parts of a client's opening handshake that
+// [RFC 6455, Section 4.2.1] constrains. Repeated header fields are joined
+// with ", ", as RFC 9110 allows for list-valued fields; a field that
+// appears but is empty is "". A raw parser can fill it with strings that
+// point into its own buffer.
+//
+// [RFC 6455, Section 4.2.1]: https://www.rfc-editor.org/rfc/rfc6455#section-4.2.1
+type Request struct {
+	Method     string
+	ProtoMajor int
+	ProtoMinor int
+	Host       string
+	Upgrade    string
+	Connection string
+	Key        string
+	KeyCount   int // number of Sec-WebSocket-Key fields
+	Version    string
+	Origin     string
+	Protocol   string // Sec-WebSocket-Protocol
+	Extensions string // Sec-WebSocket-Extensions
+}
+
+// FromHTTP fills a Request from r.
+func FromHTTP(r *http.Request) Request {
+	h := r.Header
+	keys := h.Values("Sec-Websocket-Key")
+	req := Request{
+		Method:     r.Method,
+		ProtoMajor: r.ProtoMajor,
+		ProtoMinor: r.ProtoMinor,
+		Host:       r.Host,
+		Upgrade:    joined(h, "Upgrade"),
+		Connection: joined(h, "Connection"),
+		KeyCount:   len(keys),
+		Version:    joined(h, "Sec-Websocket-Version"),
+		Origin:     h.Get("Origin"),
+		Protocol:   joined(h, "Sec-Websocket-Protocol"),
+		Extensions: joined(h, "Sec-Websocket-Extensions"),
+	}
+	if len(keys) > 0 {
+		req.Key = keys[0]
+	}
+	return req
+}
+
+func joined(h http.Header, name string) string {
+	v := h.Values(name)
+	switch len(v) {
+	case 0:
+		return ""
+	case 1:
+		return v[0]
+	}
+	return strings.Join(v, ", ")
+}
+
+// Check reports whether r is a valid opening handshake of RFC 6455,
+// Section 4.2.1. Failures are *[Error]s; see the package documentation
+// for their statuses. Check does not look at Origin; see [CheckOrigin].
+func (r *Request) Check() error {
+	// "The method of the request MUST be GET, and the HTTP version MUST be at least 1.1."
+	if r.Method != http.MethodGet {
+		return &Error{Status: http.StatusMethodNotAllowed, Err: errors.New("handshake: method " + r.Method + " is not GET")}
+	}
+	if r.ProtoMajor < 1 || (r.ProtoMajor == 1 && r.ProtoMinor < 1) {
+		return badRequest("HTTP version below 1.1")
+	}
+	if r.Host == "" {
+		return badRequest("missing Host header")
+	}
+	if !HasToken(r.Upgrade, "websocket") {
+		return badRequest(`Upgrade header does not contain "websocket"`)
+	}
+	if !HasToken(r.Connection, "upgrade") {
+		return badRequest(`Connection header does not contain "upgrade"`)
+	}
+	// "The request MUST include a header field with the name |Sec-WebSocket-Version|. The
+	// value of this header field MUST be 13." Section 4.4: otherwise answer 426 with the
+	// versions the server speaks.
+	if strings.TrimSpace(r.Version) != "13" {
+		if r.Version == "" {
+			return badRequest("missing Sec-WebSocket-Version header")
+		}
+		return &Error{Status: http.StatusUpgradeRequired, Err: ErrBadVersion}
+	}
+	switch {
+	case r.KeyCount == 0:
+		return badRequest("missing Sec-WebSocket-Key header")
+	case r.KeyCount > 1:
+		return badRequest("more than one Sec-WebSocket-Key header")
+	case !validKey(r.Key):
+		return badRequest("Sec-WebSocket-Key is not the base64 of 16 bytes")
+	}
+	return nil
+}
+
+// CheckRequest reports whether r is a valid opening handshake; it is
+// FromHTTP followed by [Request.Check].
+func CheckRequest(r *http.Request) error {
+	req := FromHTTP(r)
+	return req.Check()
+}
+
+// HasToken reports whether the comma-separated list v contains token,
+// compared case-insensitively, as the Upgrade and Connection headers
+// require.
+func HasToken(v, token string) bool {
+	for v != "" {
+		var item string
+		item, v, _ = strings.Cut(v, ",")
+		if strings.EqualFold(strings.TrimSpace(item), token) {
+			return true
+		}
+	}
+	return false
+}
+
+// CheckOrigin applies the origin policy of [RFC 6455, Section 10.2] to a
+// request with the given Origin and Host headers. A request with no Origin
+// comes from a non-browser client and is allowed. Otherwise the origin's
+// host must equal host (ignoring case), or match one of patterns, which
+// are path.Match patterns on the origin's host[:port] such as
+// "*.example.com" or "localhost:*". A rejection is a *[Error] with status
+// 403 matching [ErrOrigin].
+//
+// [RFC 6455, Section 10.2]: https://www.rfc-editor.org/rfc/rfc6455#section-10.2
+func CheckOrigin(origin, host string, patterns []string) error {
+	if origin == "" {
+		return nil
+	}
+	u, err := url.Parse(origin)
+	if err != nil || u.Host == "" {
+		return &Error{Status: http.StatusForbidden, Err: fmt.Errorf("%w: malformed Origin %q", ErrOrigin, origin)}
+	}
+	if strings.EqualFold(u.Host, host) {
+		return nil
+	}
+	for _, p := range patterns {
+		if ok, _ := path.Match(strings.ToLower(p), strings.ToLower(u.Host)); ok {
+			return nil
+		}
+	}
+	return &Error{Status: http.StatusForbidden, Err: fmt.Errorf("%w: %s is not allowed for host %s", ErrOrigin, origin, host)}
+}
+
+// SelectSubprotocol returns the first of the server's supported
+// subprotocols, in the server's order of preference, that the client
+// offered in its Sec-WebSocket-Protocol list, or "" if there is none. No
+// match is not an error: the connection goes on with no subprotocol
+// ([RFC 6455, Section 4.2.2]).
+//
+// [RFC 6455, Section 4.2.2]: https://www.rfc-editor.org/rfc/rfc6455#section-4.2.2
+func SelectSubprotocol(offered string, supported []string) string {
+	for _, s := range supported {
+		for v := offered; v != ""; {
+			var item string
+			item, v, _ = strings.Cut(v, ",")
+			if strings.TrimSpace(item) == s {
+				return s
+			}
+		}
+	}
+	return ""
+}
