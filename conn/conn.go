@@ -166,7 +166,6 @@ type Conn struct {
 	closeRcvd   chan struct{} // closed when the peer's Close frame arrives
 	peerClose   *CloseError
 	failure     error // why the connection was failed or closed locally
-	closeDone   chan struct{}
 	pings       map[string]chan struct{}
 	pingCounter uint64
 	keepalive   *time.Timer
@@ -184,7 +183,6 @@ func New(nc net.Conn, role frame.Role, buffered []byte, opts *Options) *Conn {
 		role:      role,
 		closed:    make(chan struct{}),
 		closeRcvd: make(chan struct{}),
-		closeDone: make(chan struct{}),
 		rlock:     make(chan struct{}, 1),
 		wmsg:      make(chan struct{}, 1),
 		wframe:    make(chan struct{}, 1),

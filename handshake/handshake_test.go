@@ -260,7 +260,7 @@ func TestAppendRequest(t *testing.T) {
 		t.Fatalf("our own request fails CheckRequest: %v", err)
 	}
 	got := FromHTTP(r)
-	want := Request{Method: "GET", ProtoMajor: 1, ProtoMinor: 1, Host: "example.com:8080", Upgrade: "websocket", Connection: "Upgrade",
+	want := Request{Method: "GET", Target: "/chat?room=1", ProtoMajor: 1, ProtoMinor: 1, Host: "example.com:8080", Upgrade: "websocket", Connection: "Upgrade",
 		Key: rfcKey, KeyCount: 1, Version: "13", Origin: "http://example.com", Protocol: "chat, superchat", Extensions: "permessage-deflate; client_max_window_bits"}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("request mismatch (-want +got):\n%s", diff)

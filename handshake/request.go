@@ -45,6 +45,7 @@ func badRequest(msg string) *Error {
 // [RFC 6455, Section 4.2.1]: https://www.rfc-editor.org/rfc/rfc6455#section-4.2.1
 type Request struct {
 	Method     string
+	Target     string // request-target, such as "/chat?room=1"
 	ProtoMajor int
 	ProtoMinor int
 	Host       string
@@ -64,6 +65,7 @@ func FromHTTP(r *http.Request) Request {
 	keys := h.Values("Sec-Websocket-Key")
 	req := Request{
 		Method:     r.Method,
+		Target:     r.RequestURI,
 		ProtoMajor: r.ProtoMajor,
 		ProtoMinor: r.ProtoMinor,
 		Host:       r.Host,
