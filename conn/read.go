@@ -316,6 +316,12 @@ func (c *Conn) nextEvent() (frame.Event, []byte, error) {
 		if err != nil {
 			var pe *frame.ProtocolError
 			if errors.As(err, &pe) {
+				if ev == frame.EventHeader {
+					// The decoder consumed the rejected header; note what it was, so that
+					// awaitClose knows whether the peer's Close frame is the one arriving.
+					h := c.dec.Header()
+					c.inCtrl, c.ctrlOp, c.ctrlLen = h.Opcode.IsControl(), h.Opcode, 0
+				}
 				return 0, nil, c.violation(pe.Code, pe.Reason, nil)
 			}
 			return 0, nil, err
