@@ -898,3 +898,27 @@ func TestNoGoroutineLeak(t *testing.T) {
 		t.Errorf("%d goroutines before, %d after:\n%s", before, n, buf[:runtime.Stack(buf, true)])
 	}
 }
+
+// TestReaderAbandoned checks that a message not read to the end is skipped
+// by the next Read and that its reader then reports misuse.
+func TestReaderAbandoned(t *testing.T) {
+	c, peer := rawPair(t, frame.Server, nil)
+	peer.send(false, frame.OpText, []byte("first "))
+	peer.send(true, frame.OpContinuation, []byte("message"))
+	peer.send(true, frame.OpBinary, []byte("second"))
+	_, r, err := c.Reader(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	buf := make([]byte, 3)
+	if n, err := r.Read(buf); err != nil || string(buf[:n]) != "fir" {
+		t.Fatalf("Read = %q, %v", buf[:n], err)
+	}
+	typ, msg, err := c.Read(ctx, nil)
+	if err != nil || typ != Binary || string(msg) != "second" {
+		t.Fatalf("Read after an abandoned reader = %v %q %v, want binary second", typ, msg, err)
+	}
+	if _, err := r.Read(buf); !errors.Is(err, errStaleReader) {
+		t.Errorf("stale reader Read = %v, want errStaleReader", err)
+	}
+}
