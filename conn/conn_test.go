@@ -922,3 +922,19 @@ func TestReaderAbandoned(t *testing.T) {
 		t.Errorf("stale reader Read = %v, want errStaleReader", err)
 	}
 }
+
+// TestReadAppends checks that Read appends to what buf holds, for
+// messages small and large enough to be read straight into buf.
+func TestReadAppends(t *testing.T) {
+	client, server := connPair(t, nil, nil)
+	for _, size := range []int{10, 100000} {
+		go client.Write(ctx, Binary, payloadOf(size))
+		_, got, err := server.Read(ctx, []byte("prefix:"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := append([]byte("prefix:"), payloadOf(size)...); !bytes.Equal(got, want) {
+			t.Errorf("size %d: got %d bytes starting %q, want %d", size, len(got), got[:min(len(got), 20)], len(want))
+		}
+	}
+}
