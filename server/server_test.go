@@ -435,3 +435,23 @@ func ExampleHandler() {
 	fmt.Println("serving at", strings.HasPrefix(wsURL(s), "ws://127.0.0.1:"))
 	// Output: serving at true
 }
+
+// BenchmarkRawHandshake measures the raw path without the Conn: parsing
+// the request head, checking it and building the 101 response.
+func BenchmarkRawHandshake(b *testing.B) {
+	head := []byte("GET /chat HTTP/1.1\r\nHost: server.example.com\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nOrigin: http://server.example.com\r\nSec-WebSocket-Protocol: chat, superchat\r\nSec-WebSocket-Version: 13\r\n\r\n")
+	opts := &Options{Subprotocols: []string{"chat"}}
+	resp := make([]byte, 0, 512)
+	b.ReportAllocs()
+	for b.Loop() {
+		req, err := parseRequest(string(head))
+		if err != nil {
+			b.Fatal(err)
+		}
+		protocol, err := opts.check(&req)
+		if err != nil {
+			b.Fatal(err)
+		}
+		resp = handshake.AppendResponse(resp[:0], req.Key, protocol, "", nil)
+	}
+}
