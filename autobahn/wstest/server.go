@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -35,6 +36,7 @@ type Server struct {
 	// OnResult, if set, is called after each case.
 	OnResult func(*Result)
 
+	running   atomic.Int64 // cases being played
 	mu        sync.Mutex
 	results   map[string]map[string]*Result
 	listeners map[[2]string][]chan *Result
@@ -124,6 +126,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	started := time.Now()
 	switch r.URL.Path {
 	case "/runCase":
+		s.running.Add(1)
+		defer s.running.Add(-1)
 		cs := s.Cases[n-1]
 		ss := newSession(nc, rw.Reader, true, &cs)
 		ss.failByDrop = s.FailByDrop
@@ -141,6 +145,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		b, _ := json.Marshal(map[string]Behavior{"behavior": res.Behavior})
 		s.reply(nc, rw.Reader, string(b))
 	case "/updateReports":
+		// A client may ask for the reports as soon as it has closed its last case,
+		// before the judgement of that case is recorded: wait for it, within bounds.
+		for deadline := time.Now().Add(30 * time.Second); s.running.Load() > 0 && time.Now().Before(deadline); {
+			time.Sleep(10 * time.Millisecond)
+		}
 		if s.OutDir != "" {
 			_ = WriteReports(s.OutDir, s.Results())
 		}
