@@ -43,7 +43,9 @@ func (c *Conn) Close(code frame.CloseCode, reason string) error {
 	select {
 	case <-c.closed:
 	case c.rlock <- struct{}{}:
-		// No one is reading: wait for the peer's Close frame here.
+		// No one is reading: wait for the peer's Close frame here. What a message
+		// reader had pending lives in rbuf, which this overwrites.
+		c.mr.streaming, c.mr.pending = false, nil
 		deadline := time.Now().Add(c.opts.CloseTimeout)
 		if c.awaitClose(deadline) && c.role == frame.Client {
 			c.awaitEOF(deadline)
