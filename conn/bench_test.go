@@ -3,6 +3,8 @@ package conn
 import (
 	"fmt"
 	"io"
+	"net"
+	"runtime"
 	"testing"
 
 	"github.com/rfc6455/websocket/frame"
@@ -117,4 +119,31 @@ func BenchmarkStreamingWriter(b *testing.B) {
 			}
 		}
 	})
+}
+
+// BenchmarkIdleConn reports the heap held by an idle Conn (after a message
+// each way), without its network connection or any reading goroutine.
+func BenchmarkIdleConn(b *testing.B) {
+	const n = 1000
+	pipes := make([][2]net.Conn, n)
+	for i := range pipes {
+		a, c := net.Pipe()
+		pipes[i] = [2]net.Conn{a, c}
+	}
+	conns := make([]*Conn, n)
+	var before, after runtime.MemStats
+	for b.Loop() {
+		runtime.GC()
+		runtime.ReadMemStats(&before)
+		for i := range conns {
+			conns[i] = New(pipes[i][0], frame.Server, nil, nil)
+		}
+		runtime.GC()
+		runtime.ReadMemStats(&after)
+		b.ReportMetric(float64(after.HeapAlloc-before.HeapAlloc)/n, "B/conn")
+		for i := range conns {
+			conns[i] = nil
+		}
+	}
+	runtime.KeepAlive(conns)
 }
