@@ -2,40 +2,17 @@ package autobahn_test
 
 import (
 	"context"
-	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
 
+	"github.com/rfc6455/websocket/autobahn/internal/subject"
 	"github.com/rfc6455/websocket/autobahn/wstest"
-	"github.com/rfc6455/websocket/conn"
-	"github.com/rfc6455/websocket/server"
 )
 
 // informational are the cases Autobahn always judges INFORMATIONAL: the
 // RFC leaves their outcome open.
 var informational = map[string]bool{"7.1.6": true, "7.13.1": true, "7.13.2": true}
-
-// echoHandler is the echo server of cmd/echoserver.
-func echoHandler() http.Handler {
-	return &server.Handler{
-		Options: &server.Options{Conn: conn.Options{ReadLimit: 64 << 20}},
-		Serve: func(c *conn.Conn, r *http.Request) {
-			ctx := context.Background()
-			var buf []byte
-			for {
-				typ, msg, err := c.Read(ctx, buf[:0])
-				if err != nil {
-					return
-				}
-				if err := c.Write(ctx, typ, msg); err != nil {
-					return
-				}
-				buf = msg
-			}
-		},
-	}
-}
 
 // checkResults fails the test for every case that is not OK (or
 // INFORMATIONAL where Autobahn always says so), in behaviour or in the
@@ -72,7 +49,7 @@ func selectCases(t *testing.T) []wstest.Case {
 // TestServerConformance runs the whole Go-native Autobahn catalogue
 // against our server.
 func TestServerConformance(t *testing.T) {
-	s := httptest.NewServer(echoHandler())
+	s := httptest.NewServer(subject.EchoHandler())
 	defer s.Close()
 	c := &wstest.Client{
 		URL:      "ws" + strings.TrimPrefix(s.URL, "http"),
@@ -83,6 +60,24 @@ func TestServerConformance(t *testing.T) {
 	results, err := c.Run(context.Background())
 	if err != nil {
 		t.Fatal(err)
+	}
+	checkResults(t, results)
+}
+
+// TestClientConformance runs the whole catalogue against our client
+// through the fuzzing server protocol.
+func TestClientConformance(t *testing.T) {
+	srv := &wstest.Server{Cases: selectCases(t)}
+	s := httptest.NewServer(srv)
+	defer s.Close()
+	const agent = "rfc6455-websocket"
+	err := subject.RunClient(context.Background(), "ws"+strings.TrimPrefix(s.URL, "http"), agent, t.Logf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	results := srv.Results()[agent]
+	if len(results) != len(srv.Cases) {
+		t.Fatalf("%d results for %d cases", len(results), len(srv.Cases))
 	}
 	checkResults(t, results)
 }

@@ -98,4 +98,3 @@ func dump(w *bytes.Buffer, dir, name string) error {
 	}
 	return nil
 }
-

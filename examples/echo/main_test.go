@@ -1,0 +1,65 @@
+package main
+
+import (
+	"context"
+	"io"
+	"log"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/rfc6455/websocket/client"
+	"github.com/rfc6455/websocket/conn"
+	"github.com/rfc6455/websocket/frame"
+)
+
+func TestEcho(t *testing.T) {
+	mux, _ := newMux(log.New(io.Discard, "", 0))
+	s := httptest.NewServer(mux)
+	defer s.Close()
+	ctx := context.Background()
+	base := "ws" + strings.TrimPrefix(s.URL, "http")
+	tests := []struct {
+		path    string
+		welcome string
+	}{
+		{path: "/ws"},
+		{path: "/push", welcome: "welcome! every message you send comes back"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.path, func(t *testing.T) {
+			c, _, err := client.Dial(ctx, base+tt.path, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.CloseNow()
+			if tt.welcome != "" {
+				if typ, msg, err := c.Read(ctx, nil); err != nil || typ != conn.Text || string(msg) != tt.welcome {
+					t.Fatalf("welcome = %v %q %v", typ, msg, err)
+				}
+			}
+			for _, m := range []struct {
+				typ  conn.MessageType
+				data string
+			}{{conn.Text, `{"type":"chat","text":"hi"}`}, {conn.Binary, "\x01\x02\x03\xfa"}} {
+				c.Write(ctx, m.typ, []byte(m.data))
+				if typ, msg, err := c.Read(ctx, nil); err != nil || typ != m.typ || string(msg) != m.data {
+					t.Errorf("echo of %v %q = %v %q %v", m.typ, m.data, typ, msg, err)
+				}
+			}
+			if err := c.Close(frame.CloseNormalClosure, "bye"); err != nil {
+				t.Errorf("Close: %v", err)
+			}
+		})
+	}
+	resp, err := http.Get(s.URL + "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	page, _ := io.ReadAll(resp.Body)
+	if !strings.Contains(string(page), "new WebSocket(") {
+		t.Error("the page does not open a WebSocket")
+	}
+}
