@@ -187,6 +187,7 @@ func (r *messageReader) Read(p []byte) (int, error) {
 		return 0, nil
 	}
 	if err := r.ctx.Err(); err != nil {
+		r.cut = true // nothing was lost: the next Reader resumes the message
 		return 0, err
 	}
 	stop := c.watch(r.ctx, true)
