@@ -938,3 +938,32 @@ func TestReadAppends(t *testing.T) {
 		}
 	}
 }
+
+// TestReaderResumesAfterEndedContext checks that a message reader whose
+// context ends between reads does not lose the rest of its message.
+func TestReaderResumesAfterEndedContext(t *testing.T) {
+	c, peer := rawPair(t, frame.Server, nil)
+	peer.send(false, frame.OpText, []byte("0123"))
+	peer.send(true, frame.OpContinuation, []byte("456789"))
+	rctx, cancel := context.WithCancel(ctx)
+	_, r, err := c.Reader(rctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	buf := make([]byte, 4)
+	if n, err := r.Read(buf); err != nil || string(buf[:n]) != "0123" {
+		t.Fatalf("first Read = %q, %v", buf[:n], err)
+	}
+	cancel()
+	if _, err := r.Read(buf); !errors.Is(err, context.Canceled) {
+		t.Fatalf("Read with an ended context = %v, want context.Canceled", err)
+	}
+	_, r, err = c.Reader(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rest, err := io.ReadAll(r)
+	if err != nil || string(rest) != "456789" {
+		t.Errorf("resumed reader = %q, %v; want 456789", rest, err)
+	}
+}
