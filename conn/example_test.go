@@ -1,6 +1,7 @@
 package conn_test
 
 import (
+	"bufio"
 	"context"
 	"fmt"
 	"net"
@@ -97,4 +98,24 @@ func ExampleCloseError() {
 	_, _, err := server.Read(ctx, nil)
 	fmt.Println(err)
 	// Output: conn: closed by peer with code 1001: "page closed"
+}
+
+func ExampleNetConn() {
+	client, server := pipe()
+	// Each Write is one binary message; Read sees one stream of bytes.
+	go func() {
+		nc := conn.NetConn(client, conn.Binary)
+		fmt.Fprint(nc, "line one\nline ")
+		fmt.Fprint(nc, "two\n")
+		nc.Close()
+	}()
+	sc := bufio.NewScanner(conn.NetConn(server, conn.Binary))
+	for sc.Scan() {
+		fmt.Println(sc.Text())
+	}
+	fmt.Println("error:", sc.Err()) // nil: a normal closure is io.EOF
+	// Output:
+	// line one
+	// line two
+	// error: <nil>
 }

@@ -163,9 +163,13 @@ type messageReader struct {
 var errStaleReader = errors.New("conn: message reader used after the next call of Read or Reader")
 
 // Read implements [io.Reader].
-func (r *messageReader) Read(p []byte) (int, error) {
+func (r *messageReader) Read(p []byte) (int, error) { return r.readContext(r.ctx, p) }
+
+// readContext is Read under ctx rather than the context the reader was
+// handed out with.
+func (r *messageReader) readContext(ctx context.Context, p []byte) (int, error) {
 	c := r.c
-	if err := c.lock(r.ctx, c.rlock); err != nil {
+	if err := c.lock(ctx, c.rlock); err != nil {
 		return 0, err
 	}
 	defer unlock(c.rlock)
@@ -186,17 +190,18 @@ func (r *messageReader) Read(p []byte) (int, error) {
 	if len(p) == 0 {
 		return 0, nil
 	}
-	if err := r.ctx.Err(); err != nil {
+	if err := ctx.Err(); err != nil {
 		r.cut = true // nothing was lost: the next Reader resumes the message
 		return 0, err
 	}
-	stop := c.watch(r.ctx, true)
+	r.cut = false
+	stop := c.watch(ctx, true)
 	n, err := r.read(p)
 	fired := stop()
 	if err != nil && err != io.EOF {
 		if fired && isTimeout(err) {
 			r.cut = true
-			return n, r.ctx.Err()
+			return n, ctx.Err()
 		}
 		return n, c.readFailed(err)
 	}
