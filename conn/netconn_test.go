@@ -84,9 +84,9 @@ func TestNetConnEnd(t *testing.T) {
 		wantErr: new(*CloseError),
 		wantRx:  4000,
 	}, {
-		name:    "message of the other type",
-		send:    func(p *rawPeer) { p.send(true, frame.OpText, []byte("hi")) },
-		wantRx:  frame.CloseUnsupportedData,
+		name:   "message of the other type",
+		send:   func(p *rawPeer) { p.send(true, frame.OpText, []byte("hi")) },
+		wantRx: frame.CloseUnsupportedData,
 	}}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
