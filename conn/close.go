@@ -139,7 +139,7 @@ func (c *Conn) sendCloseOnce(code frame.CloseCode, reason string) (bool, error) 
 		return false, fmt.Errorf("conn: sending close frame: %w", err)
 	}
 	c.nc.SetWriteDeadline(time.Now().Add(c.opts.CloseTimeout))
-	_, err := c.writeFrame(true, frame.OpClose, payload)
+	_, err := c.writeFrame(true, 0, frame.OpClose, payload)
 	c.nc.SetWriteDeadline(time.Time{})
 	c.unlockFrame()
 	if err != nil {

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/rfc6455/websocket/frame"
+	"github.com/rfc6455/websocket/internal/deflate"
 	"github.com/rfc6455/websocket/internal/utf8check"
 )
 
@@ -113,6 +114,23 @@ type Options struct {
 	// for Conn.Subprotocol and Conn.Extensions.
 	Subprotocol string
 	Extensions  string
+
+	// Deflate, if not nil, turns on permessage-deflate (RFC 7692) with
+	// the parameters the handshake agreed. The server and client
+	// packages set it when the extension was negotiated. Frames with
+	// RSV1 set are then decompressed, and messages written are
+	// compressed.
+	Deflate *Deflate
+
+	// CompressionLevel is the effort spent compressing, from 1 (fastest)
+	// to 9 (smallest output); zero means a default that favours speed.
+	CompressionLevel int
+
+	// CompressionThreshold is the size below which messages are sent
+	// uncompressed. Zero means 128 bytes with context takeover and 512
+	// without, where short messages rarely shrink; negative means every
+	// message is compressed.
+	CompressionThreshold int
 }
 
 // A Conn is a WebSocket connection after the opening handshake.
@@ -145,6 +163,15 @@ type Conn struct {
 	resume   bool   // the message being read was cut by a context
 	mr       messageReader
 
+	// Decompression, when permessage-deflate was negotiated. Guarded by
+	// rlock. The wire-level message (inMsg) may end before its
+	// decompressed payload has all been read (inflating).
+	inflater   *deflate.Decompressor
+	compressed bool // the message being received is compressed
+	inflating  bool // its decompressed payload is not yet all read
+	rawSize    int64
+	csrc       compressedSource
+
 	// Writing. wmsg is held for a whole data message, wframe for one frame.
 	wmsg         chan struct{}
 	wframe       chan struct{}
@@ -159,6 +186,11 @@ type Conn struct {
 	pong         [frame.MaxControlPayload]byte
 	pongLen      int
 	lastActivity atomic.Int64 // unix nanoseconds of the last bytes received
+	readCut      atomic.Bool  // the context of the read in progress has ended
+
+	// Compression, when permessage-deflate was negotiated. Guarded by wmsg.
+	deflater  *deflate.Compressor
+	threshold int
 
 	// Closing. Guarded by mu.
 	mu          sync.Mutex
@@ -215,6 +247,10 @@ func New(nc net.Conn, role frame.Role, buffered []byte, opts *Options) *Conn {
 	c.dec.Role = role
 	c.mr.c = c
 	c.mw.c = c
+	c.csrc.c = c
+	if o.Deflate != nil {
+		c.setUpDeflate()
+	}
 	c.state.Store(int32(Open))
 	c.lastActivity.Store(time.Now().UnixNano())
 	if o.KeepaliveInterval > 0 {
@@ -282,6 +318,9 @@ var aLongTimeAgo = time.Unix(1, 0)
 // that and reports whether it happened. It allocates only for contexts
 // that can end.
 func (c *Conn) watch(ctx context.Context, read bool) (stop func() bool) {
+	if read {
+		c.readCut.Store(false)
+	}
 	if ctx.Done() == nil {
 		return notFired
 	}
@@ -291,6 +330,9 @@ func (c *Conn) watch(ctx context.Context, read bool) (stop func() bool) {
 	}
 	done := make(chan struct{})
 	stopAfter := context.AfterFunc(ctx, func() {
+		if read {
+			c.readCut.Store(true)
+		}
 		setDeadline(aLongTimeAgo)
 		close(done)
 	})

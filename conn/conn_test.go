@@ -108,6 +108,7 @@ func (p *rawPeer) send(fin bool, op frame.Opcode, payload []byte) {
 
 type rawFrame struct {
 	Fin     bool
+	RSV     byte
 	Opcode  frame.Opcode
 	Payload []byte
 }
@@ -129,7 +130,7 @@ func (p *rawPeer) next() (rawFrame, error) {
 	if h.Masked {
 		h.Key.Apply(payload, 0)
 	}
-	return rawFrame{Fin: h.Fin, Opcode: h.Opcode, Payload: payload}, nil
+	return rawFrame{Fin: h.Fin, RSV: h.RSV, Opcode: h.Opcode, Payload: payload}, nil
 }
 
 func (p *rawPeer) mustNext() rawFrame {

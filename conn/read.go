@@ -46,7 +46,7 @@ func (c *Conn) Read(ctx context.Context, buf []byte) (MessageType, []byte, error
 	fired := stop()
 	if err != nil {
 		if fired && isTimeout(err) {
-			if c.inMsg {
+			if c.inMsg || c.inflating {
 				c.partial = append(c.partial[:0], out[start:]...)
 				c.resume = true
 			}
@@ -66,6 +66,13 @@ func (c *Conn) readMessage(buf []byte) (MessageType, []byte, error) {
 		return 0, buf, err
 	}
 	for {
+		if c.inflating {
+			done, err := c.inflateInto(&buf)
+			if done || err != nil {
+				return c.msgType, buf, err
+			}
+			continue
+		}
 		ev, chunk, err := c.advance(&buf)
 		if err != nil {
 			return 0, buf, err
@@ -85,6 +92,9 @@ func (c *Conn) readMessage(buf []byte) (MessageType, []byte, error) {
 
 // discardMessage skips the rest of a message whose reading was abandoned.
 func (c *Conn) discardMessage() error {
+	if err := c.discardCompressed(); err != nil {
+		return err
+	}
 	for c.inMsg {
 		if _, _, err := c.advance(nil); err != nil {
 			return err
@@ -209,6 +219,16 @@ func (r *messageReader) readContext(ctx context.Context, p []byte) (int, error) 
 }
 
 func (r *messageReader) read(p []byte) (int, error) {
+	if r.c.inflating {
+		n, done, err := r.c.inflate(p)
+		if done {
+			r.eof = true
+			if n == 0 {
+				return 0, io.EOF
+			}
+		}
+		return n, err
+	}
 	for {
 		ev, chunk, err := r.c.advance(nil)
 		if err != nil {
@@ -243,6 +263,11 @@ func (c *Conn) advance(dst *[]byte) (readEvent, []byte, error) {
 		case frame.EventHeader:
 			h := c.dec.Header()
 			if h.Opcode.IsControl() {
+				if h.RSV != 0 {
+					// RFC 7692, Section 6.1: "An endpoint MUST NOT set the "Per-Message
+					// Compressed" bit of control frames".
+					return 0, nil, c.violation(frame.CloseProtocolError, "RSV1 set on a control frame", nil)
+				}
 				c.inCtrl = true
 				c.ctrlOp = h.Opcode
 				c.ctrlLen = 0
@@ -260,6 +285,10 @@ func (c *Conn) advance(dst *[]byte) (readEvent, []byte, error) {
 				c.ctrlLen += copy(c.ctrl[c.ctrlLen:], chunk)
 				continue
 			}
+			if c.compressed {
+				c.rawSize += int64(len(chunk))
+				return msgData, chunk, nil // for compressedSource
+			}
 			c.msgSize += int64(len(chunk))
 			if c.msgType == Text {
 				if _, ok := c.utf8.Write(chunk); !ok {
@@ -276,6 +305,10 @@ func (c *Conn) advance(dst *[]byte) (readEvent, []byte, error) {
 				continue
 			}
 			if c.fin {
+				if c.compressed {
+					c.inMsg = false
+					return msgEnd, nil, nil
+				}
 				if c.msgType == Text && !c.utf8.Complete() {
 					return 0, nil, c.violation(frame.CloseInvalidFramePayloadData, "text message ends inside a UTF-8 sequence", nil)
 				}
@@ -299,12 +332,24 @@ func (c *Conn) dataHeader(h frame.Header) (started bool, err error) {
 		// fragments of another message".
 		return false, c.violation(frame.CloseProtocolError, h.Opcode.String()+" frame inside a fragmented message", nil)
 	}
+	if h.RSV&frame.RSV1 != 0 && h.Opcode == frame.OpContinuation {
+		// RFC 7692, Section 6.1: the "Per-Message Compressed" bit is set on "the first
+		// fragment of a message" only.
+		return false, c.violation(frame.CloseProtocolError, "RSV1 set on a continuation frame", nil)
+	}
 	if h.Opcode != frame.OpContinuation {
 		c.inMsg = true
 		c.msgType = MessageType(h.Opcode)
 		c.msgSize = 0
 		c.msgFrags = 0
 		c.utf8.Reset()
+		c.compressed = h.RSV&frame.RSV1 != 0
+		if c.compressed {
+			c.rawSize = 0
+			c.inflating = true
+			c.csrc.pending, c.csrc.ended = nil, false
+			c.inflater.Begin(&c.csrc)
+		}
 		started = true
 	}
 	c.msgFrags++
@@ -312,8 +357,16 @@ func (c *Conn) dataHeader(h frame.Header) (started bool, err error) {
 	if c.opts.MaxFragments > 0 && c.msgFrags > c.opts.MaxFragments {
 		return false, c.violation(frame.ClosePolicyViolation, "message has too many fragments", nil)
 	}
-	if c.opts.ReadLimit > 0 && h.Length > c.opts.ReadLimit-c.msgSize {
-		return false, c.violation(frame.CloseMessageTooBig, "message exceeds the read limit", ErrReadLimit)
+	if limit := c.opts.ReadLimit; limit > 0 {
+		// A compressed message is held to the limit as it is decompressed; its
+		// compressed size can only pass the limit by DEFLATE's small overhead.
+		size := c.msgSize
+		if c.compressed {
+			size, limit = c.rawSize, maxCompressedSize(limit)
+		}
+		if h.Length > limit-size {
+			return false, c.violation(frame.CloseMessageTooBig, "message exceeds the read limit", ErrReadLimit)
+		}
 	}
 	return started, nil
 }

@@ -35,7 +35,10 @@ func (c *Conn) Write(ctx context.Context, typ MessageType, p []byte) error {
 		return err
 	}
 	defer unlock(c.wmsg)
-	return c.writeDataFrame(ctx, true, frame.Opcode(typ), p)
+	if c.deflater != nil && len(p) >= c.threshold {
+		return c.writeCompressed(ctx, frame.Opcode(typ), p)
+	}
+	return c.writeDataFrame(ctx, true, 0, frame.Opcode(typ), p)
 }
 
 // reserve counts n more bytes in BufferedAmount, applying the
@@ -59,7 +62,7 @@ func (c *Conn) reserve(n int64) error {
 
 // writeDataFrame writes one frame of a data message under ctx. The caller
 // holds wmsg.
-func (c *Conn) writeDataFrame(ctx context.Context, fin bool, op frame.Opcode, p []byte) error {
+func (c *Conn) writeDataFrame(ctx context.Context, fin bool, rsv byte, op frame.Opcode, p []byte) error {
 	if err := c.lock(ctx, c.wframe); err != nil {
 		return err
 	}
@@ -71,7 +74,7 @@ func (c *Conn) writeDataFrame(ctx context.Context, fin bool, op frame.Opcode, p 
 		return err
 	}
 	stop := c.watch(ctx, false)
-	n, err := c.writeFrame(fin, op, p)
+	n, err := c.writeFrame(fin, rsv, op, p)
 	fired := stop()
 	if err == nil {
 		return nil
@@ -100,8 +103,8 @@ var maskPool = sync.Pool{New: func() any { b := make([]byte, 32<<10); return &b 
 
 // writeFrame writes one frame and returns how many bytes of it reached nc.
 // The caller holds wframe. It does not modify p.
-func (c *Conn) writeFrame(fin bool, op frame.Opcode, p []byte) (int, error) {
-	h := frame.Header{Fin: fin, Opcode: op, Length: int64(len(p))}
+func (c *Conn) writeFrame(fin bool, rsv byte, op frame.Opcode, p []byte) (int, error) {
+	h := frame.Header{Fin: fin, RSV: rsv, Opcode: op, Length: int64(len(p))}
 	if c.role == frame.Server {
 		buf := frame.AppendHeader(c.wbuf[:0], h)
 		if len(buf)+len(p) <= cap(buf) {
@@ -176,12 +179,12 @@ func (c *Conn) writePendingControl() error {
 		c.ctrlMu.Lock()
 		n := copy(buf[:], c.pong[:c.pongLen])
 		c.ctrlMu.Unlock()
-		if _, err := c.writeFrame(true, frame.OpPong, buf[:n]); err != nil {
+		if _, err := c.writeFrame(true, 0, frame.OpPong, buf[:n]); err != nil {
 			return fmt.Errorf("conn: writing pong: %w", err)
 		}
 	}
 	if c.pendingPing.Swap(false) {
-		if _, err := c.writeFrame(true, frame.OpPing, nil); err != nil {
+		if _, err := c.writeFrame(true, 0, frame.OpPing, nil); err != nil {
 			return fmt.Errorf("conn: writing keepalive ping: %w", err)
 		}
 	}
@@ -204,6 +207,8 @@ func (c *Conn) Writer(ctx context.Context, typ MessageType) (io.WriteCloser, err
 	w.ctx = ctx
 	w.op = frame.Opcode(typ)
 	w.open = true
+	w.sent = false
+	w.compressing = false
 	w.err = nil
 	if w.buf == nil {
 		w.buf = make([]byte, 0, c.opts.WriteBufferSize)
@@ -220,7 +225,13 @@ type messageWriter struct {
 	op   frame.Opcode // of the next frame
 	buf  []byte
 	open bool
+	sent bool // a frame of the message went out
 	err  error
+
+	// With permessage-deflate, a message is compressed unless it ends,
+	// shorter than the threshold, before its first frame is full.
+	compressing bool
+	out         *[]byte // compressed output, from compressedBuffers
 }
 
 var errWriterClosed = errors.New("conn: write to a closed message writer")
@@ -253,14 +264,65 @@ func (w *messageWriter) Write(p []byte) (int, error) {
 }
 
 func (w *messageWriter) flush(fin bool) error {
-	err := w.c.writeDataFrame(w.ctx, fin, w.op, w.buf)
-	w.c.buffered.Add(-int64(len(w.buf)))
-	w.buf = w.buf[:0]
-	w.op = frame.OpContinuation
-	if err != nil {
-		w.err = err
+	c := w.c
+	payload, rsv := w.buf, byte(0)
+	if c.deflater != nil && !w.compressing && !w.sent && (!fin || len(w.buf) >= c.threshold) {
+		w.compressing = true
+		w.out = compressedBuffers.Get().(*[]byte)
 	}
-	return err
+	if w.compressing {
+		out := c.deflater.Append((*w.out)[:0], w.buf)
+		if fin {
+			out = c.deflater.Finish(out)
+		}
+		*w.out = out
+		payload = out
+		if !w.sent {
+			rsv = frame.RSV1
+		}
+	}
+	var err error
+	if len(payload) > 0 || fin {
+		err = c.writeDataFrame(w.ctx, fin, rsv, w.op, payload)
+	}
+	c.buffered.Add(-int64(len(w.buf)))
+	w.buf = w.buf[:0]
+	if err != nil {
+		if w.sent && c.State() != Closed {
+			// The peer is inside the message, and no other can follow it.
+			err = streamCut(err)
+			c.abort(err)
+		}
+		w.err = err
+		w.release()
+		return err
+	}
+	if len(payload) > 0 || fin {
+		w.sent = true
+		w.op = frame.OpContinuation
+	}
+	if fin {
+		w.release()
+	}
+	return nil
+}
+
+// release returns the compression buffer. A compressed message that did
+// not end leaves the history out of step with the peer's, so it is
+// forgotten (see writeCompressed).
+func (w *messageWriter) release() {
+	if !w.compressing {
+		return
+	}
+	if w.err != nil {
+		w.c.deflater.Reset()
+	}
+	if cap(*w.out) <= maxPooledCompressed {
+		*w.out = (*w.out)[:0]
+		compressedBuffers.Put(w.out)
+	}
+	w.out = nil
+	w.compressing = false
 }
 
 // Close sends the final frame of the message and releases the Conn for the
@@ -338,7 +400,7 @@ func (c *Conn) writeControl(ctx context.Context, op frame.Opcode, payload []byte
 		return errCloseSent
 	}
 	stop := c.watch(ctx, false)
-	n, err := c.writeFrame(true, op, payload)
+	n, err := c.writeFrame(true, 0, op, payload)
 	fired := stop()
 	if err != nil {
 		if fired && n == 0 {
