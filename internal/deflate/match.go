@@ -69,8 +69,18 @@ func (e *encoder) matchFast(stop, end int) {
 	i := e.pos
 	lit := i
 	last := end - 4 // the last position with 4 bytes to hash
+	rep := 0        // the distance of the last match
 	for i < stop && i <= last && e.ntok+(i-lit) < fullTokens {
 		cv := binary.LittleEndian.Uint32(win[i:])
+		if i == lit && rep > 0 && i-rep >= 0 && binary.LittleEndian.Uint32(win[i-rep:]) == cv {
+			// Right after a match, first try the data going on at the
+			// same distance, as it does after a match cut at 258 bytes.
+			n := 4 + matchLen(win[i-rep+4:], win[i+4:min(end, i+maxMatch)])
+			e.emitMatch(n, rep)
+			i += n
+			lit = i
+			continue
+		}
 		h := hash4(cv, fastBits)
 		cand := int(table[h] - off)
 		table[h] = int32(i) + off
@@ -89,7 +99,8 @@ func (e *encoder) matchFast(stop, end int) {
 			n++
 		}
 		e.emitLiterals(win[lit:i])
-		e.emitMatch(n, i-cand)
+		rep = i - cand
+		e.emitMatch(n, rep)
 		i += n
 		lit = i
 		// Hash the position just before the next one, which the step
@@ -104,10 +115,11 @@ func (e *encoder) matchFast(stop, end int) {
 }
 
 // findMatch returns the longest match for position i that is longer than
-// best, trying up to chain candidates of the hash chain that starts at
-// cand (an index into win, possibly stale), and stopping at one of nice
-// bytes; it returns length 0 if there is none.
-func (e *encoder) findMatch(i, cand, end, best, chain, nice int) (length, dist int) {
+// best, trying first the distance rep (if not 0) and then up to chain
+// candidates of the hash chain that starts at cand (an index into win,
+// possibly stale), and stopping at one of nice bytes; it returns length 0
+// if there is none.
+func (e *encoder) findMatch(i, cand, end, best, chain, nice, rep int) (length, dist int) {
 	win := e.win[:end]
 	maxLen := min(maxMatch, end-i)
 	if best >= maxLen {
@@ -118,6 +130,15 @@ func (e *encoder) findMatch(i, cand, end, best, chain, nice int) (length, dist i
 	prev := e.prev
 	off := e.off
 	cv := binary.LittleEndian.Uint32(win[i:])
+	if r := i - rep; rep > 0 && r >= lowest && binary.LittleEndian.Uint32(win[r:]) == cv {
+		n := 4 + matchLen(win[r+4:r+maxLen], win[i+4:i+maxLen])
+		if n > best {
+			best, length, dist = n, n, rep
+			if n >= nice {
+				return length, dist
+			}
+		}
+	}
 	for ; chain > 0 && cand >= lowest && cand < i; chain-- {
 		if win[cand+best] == win[i+best] && binary.LittleEndian.Uint32(win[cand:]) == cv {
 			n := 4 + matchLen(win[cand+4:cand+maxLen], win[i+4:i+maxLen])
@@ -168,13 +189,19 @@ func (e *encoder) matchGreedy(stop, end int) {
 	i := e.pos
 	lit := i
 	last := end - 4
+	rep := 0
 	for i < stop && i <= last && e.ntok+(i-lit) < fullTokens {
 		cand := e.insert(i)
-		n, dist := e.findMatch(i, cand, end, minMatch, p.chain, p.nice)
+		r := 0
+		if i == lit {
+			r = rep
+		}
+		n, dist := e.findMatch(i, cand, end, minMatch, p.chain, p.nice, r)
 		if n == 0 {
 			i++
 			continue
 		}
+		rep = dist
 		start, _, n2 := e.backUp(i, i-dist, n, lit)
 		e.emitLiterals(e.win[lit:start])
 		e.emitMatch(n2, dist)
@@ -202,6 +229,7 @@ func (e *encoder) matchLazy(stop, end int) {
 	// literal if prevLen is 0.
 	pending := false
 	prevLen, prevDist := 0, 0
+	rep := 0
 	for i < stop && i <= last && e.ntok < fullTokens {
 		cand := e.insert(i)
 		n, dist := 0, 0
@@ -210,11 +238,12 @@ func (e *encoder) matchLazy(stop, end int) {
 			if prevLen >= p.good {
 				chain >>= 2
 			}
-			n, dist = e.findMatch(i, cand, end, max(prevLen, minMatch), chain, p.nice)
+			n, dist = e.findMatch(i, cand, end, max(prevLen, minMatch), chain, p.nice, rep)
 		}
 		if prevLen > 0 && n <= prevLen {
 			// The match at i-1 is as good as it gets: take it.
 			e.emitMatch(prevLen, prevDist)
+			rep = prevDist
 			matchEnd := i - 1 + prevLen
 			for j := i + 1; j < matchEnd && j <= last; j++ {
 				e.insert(j)
