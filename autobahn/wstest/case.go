@@ -93,6 +93,10 @@ type Case struct {
 	// play starts the case on an open connection, like Autobahn's onOpen;
 	// it sets the expectations and sends the first frames.
 	play func(s *session)
+	// deflate, if set, makes the opening handshake negotiate
+	// permessage-deflate (sections 12 and 13); other cases offer and
+	// accept no extension.
+	deflate *deflateCase
 }
 
 // caseLess orders case ids numerically part by part ("6.10.1" after

@@ -22,12 +22,13 @@ import (
 // verdict rules live in session.go and are shared by every case, in both
 // roles (fuzzing client and fuzzing server).
 //
-// Sections 12 and 13 (permessage-deflate) are meant to be added as two
-// more builders appended to sections. They will also need the session to
-// offer or accept the extension in the opening handshake and to inflate
-// and deflate message payloads (RSV1); add that to handshake.go and
-// session.go behind a per-case field (for example an offer list set by
-// the case), so that sections 1-10 keep running without any extension.
+// Sections 12 and 13 (permessage-deflate, catalogue_deflate.go) set the
+// case's deflate field: what the suite offers as the fuzzing client and
+// how it accepts a client's offers as the fuzzing server. The opening
+// handshake (handshake.go, server.go) negotiates only for such cases, and
+// the session then deflates what sendMessage sends and inflates what it
+// receives (deflate.go); every other case offers and accepts nothing, and
+// RSV1 stays a protocol violation there.
 func Catalogue() []Case {
 	var out []Case
 	for _, build := range sections {
@@ -40,6 +41,7 @@ func Catalogue() []Case {
 var sections = []func() []Case{
 	section1, section2, section3, section4, section5,
 	section6, section7, section9, section10,
+	section12, section13,
 }
 
 const sec = time.Second

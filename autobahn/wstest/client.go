@@ -81,7 +81,11 @@ func (c *Client) Run(ctx context.Context) ([]*Result, error) {
 func (c *Client) runOne(ctx context.Context, u *url.URL, cs Case, mu *sync.Mutex, agent *string) *Result {
 	started := time.Now()
 	hctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-	nc, br, resp, err := dial(hctx, u, "AutobahnTestSuite-Go/wstest")
+	var offer string
+	if cs.deflate != nil {
+		offer = cs.deflate.header()
+	}
+	nc, br, resp, pmd, err := dial(hctx, u, "AutobahnTestSuite-Go/wstest", offer)
 	cancel()
 	mu.Lock()
 	if *agent == "" && resp != nil {
@@ -97,6 +101,9 @@ func (c *Client) runOne(ctx context.Context, u *url.URL, cs Case, mu *sync.Mutex
 	}
 	s := newSession(nc, br, false, &cs)
 	s.failByDrop = c.FailByDrop
+	if pmd != nil {
+		s.pmd = newCodec(*pmd, false)
+	}
 	stop := context.AfterFunc(ctx, func() { nc.Close() })
 	defer stop()
 	s.run(cs.Limit)

@@ -1,7 +1,8 @@
 // Package wstest is a Go-native WebSocket conformance suite that replays
 // the case catalogue of the Autobahn testsuite (crossbario/autobahn-testsuite,
-// "wstest") for sections 1-7, 9 and 10, with Autobahn's case ids,
-// expectations and verdict rules, inside go test and without Docker.
+// "wstest") for sections 1-7, 9, 10, 12 and 13 (all 517 cases), with
+// Autobahn's case ids, expectations and verdict rules, inside go test and
+// without Docker.
 //
 // It is a neutral judge: it speaks raw bytes over TCP with its own frame
 // writer and reader and its own minimal opening handshake, imports none of
@@ -22,8 +23,17 @@
 // Autobahn's format, and index.md, a readable summary.
 //
 // [Catalogue] lists the cases; [Select] picks them with Autobahn's
-// "cases" and "exclude-cases" patterns. See Catalogue for how to add
-// sections 12 and 13 (permessage-deflate).
+// "cases" and "exclude-cases" patterns. See Catalogue for how the
+// sections are built.
+//
+// Sections 12 and 13 test permessage-deflate (RFC 7692): a thousand
+// messages of 16 octets to 128 KiB each, echoed one by one, under the
+// seven negotiations of section 13 (context takeover or not, windows of 9
+// and 15 bits) in both roles. The suite has its own codec on
+// compress/flate, with a check of every back-reference against a window
+// below 15 bits, and its own synthetic stand-ins for the five data files
+// Autobahn ships. A peer that does not negotiate the extension is
+// UNIMPLEMENTED there.
 //
 // # Concurrency
 //

@@ -42,11 +42,13 @@ func headerHasToken(h http.Header, name, token string) bool {
 }
 
 // dial opens a TCP connection to the ws:// URL u and performs a minimal
-// client opening handshake. It returns the connection, a reader holding
-// any bytes that followed the response, and the response.
-func dial(ctx context.Context, u *url.URL, userAgent string) (net.Conn, *bufio.Reader, *http.Response, error) {
+// client opening handshake, offering extensions (a Sec-WebSocket-Extensions
+// value) unless it is empty. It returns the connection, a reader holding
+// any bytes that followed the response, the response, and the
+// permessage-deflate parameters the server accepted, if any.
+func dial(ctx context.Context, u *url.URL, userAgent, extensions string) (net.Conn, *bufio.Reader, *http.Response, *pmdParams, error) {
 	if u.Scheme != "ws" && u.Scheme != "http" {
-		return nil, nil, nil, fmt.Errorf("%w: unsupported scheme %q", ErrHandshake, u.Scheme)
+		return nil, nil, nil, nil, fmt.Errorf("%w: unsupported scheme %q", ErrHandshake, u.Scheme)
 	}
 	host := u.Host
 	if u.Port() == "" {
@@ -55,7 +57,7 @@ func dial(ctx context.Context, u *url.URL, userAgent string) (net.Conn, *bufio.R
 	var d net.Dialer
 	nc, err := d.DialContext(ctx, "tcp", host)
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, nil, nil, nil, err
 	}
 	if dl, ok := ctx.Deadline(); ok {
 		_ = nc.SetDeadline(dl)
@@ -66,30 +68,35 @@ func dial(ctx context.Context, u *url.URL, userAgent string) (net.Conn, *bufio.R
 	path := u.RequestURI()
 	var b strings.Builder
 	fmt.Fprintf(&b, "GET %s HTTP/1.1\r\nHost: %s\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n", path, u.Host)
-	fmt.Fprintf(&b, "Sec-WebSocket-Key: %s\r\nSec-WebSocket-Version: 13\r\nUser-Agent: %s\r\n\r\n", key, userAgent)
+	fmt.Fprintf(&b, "Sec-WebSocket-Key: %s\r\nSec-WebSocket-Version: 13\r\nUser-Agent: %s\r\n", key, userAgent)
+	if extensions != "" {
+		fmt.Fprintf(&b, "Sec-WebSocket-Extensions: %s\r\n", extensions)
+	}
+	b.WriteString("\r\n")
 	if _, err := nc.Write([]byte(b.String())); err != nil {
 		nc.Close()
-		return nil, nil, nil, err
+		return nil, nil, nil, nil, err
 	}
 	br := bufio.NewReaderSize(nc, 64<<10)
 	resp, err := http.ReadResponse(br, &http.Request{Method: http.MethodGet})
 	if err != nil {
 		nc.Close()
-		return nil, nil, nil, fmt.Errorf("%w: %v", ErrHandshake, err)
+		return nil, nil, nil, nil, fmt.Errorf("%w: %v", ErrHandshake, err)
 	}
 	if resp.StatusCode != http.StatusSwitchingProtocols ||
 		!headerHasToken(resp.Header, "Upgrade", "websocket") ||
 		!headerHasToken(resp.Header, "Connection", "upgrade") ||
 		resp.Header.Get("Sec-WebSocket-Accept") != acceptKey(key) {
 		nc.Close()
-		return nil, nil, resp, fmt.Errorf("%w: status %d", ErrHandshake, resp.StatusCode)
+		return nil, nil, resp, nil, fmt.Errorf("%w: status %d", ErrHandshake, resp.StatusCode)
 	}
-	if resp.Header.Get("Sec-WebSocket-Extensions") != "" {
+	pmd, err := responseParams(resp.Header, extensions != "")
+	if err != nil {
 		nc.Close()
-		return nil, nil, resp, fmt.Errorf("%w: server accepted an extension that was not offered", ErrHandshake)
+		return nil, nil, resp, nil, fmt.Errorf("%w: %v", ErrHandshake, err)
 	}
 	_ = nc.SetDeadline(timeZero)
-	return nc, br, resp, nil
+	return nc, br, resp, pmd, nil
 }
 
 // checkUpgrade validates a client opening handshake request and returns
@@ -110,8 +117,13 @@ func checkUpgrade(r *http.Request) (string, error) {
 	return key, nil
 }
 
-// upgradeResponse is the 101 answer for key.
-func upgradeResponse(key, server string) []byte {
-	return []byte("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
-		"Sec-WebSocket-Accept: " + acceptKey(key) + "\r\nServer: " + server + "\r\n\r\n")
+// upgradeResponse is the 101 answer for key, accepting extensions (a
+// Sec-WebSocket-Extensions value) unless it is empty.
+func upgradeResponse(key, server, extensions string) []byte {
+	s := "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
+		"Sec-WebSocket-Accept: " + acceptKey(key) + "\r\nServer: " + server + "\r\n"
+	if extensions != "" {
+		s += "Sec-WebSocket-Extensions: " + extensions + "\r\n"
+	}
+	return []byte(s + "\r\n")
 }

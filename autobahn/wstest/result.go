@@ -1,6 +1,7 @@
 package wstest
 
 import (
+	"encoding/json"
 	"time"
 )
 
@@ -35,6 +36,53 @@ type Result struct {
 	IsServer                       bool               `json:"isServer"`
 	TxFrameStats                   map[int]int        `json:"txFrameStats"`
 	RxFrameStats                   map[int]int        `json:"rxFrameStats"`
+	// TrafficStats is set by the cases of sections 12 and 13 that pass:
+	// the data traffic up to the last echo, with compression ratios.
+	TrafficStats *TrafficStats `json:"trafficStats"`
+}
+
+// TrafficStats counts the data messages of a connection, as Autobahn's
+// case reports do: octets of the messages themselves (app level), of the
+// frame payloads as sent, compressed or not (WebSocket level), and of
+// the frames on the wire with their headers (wire level).
+type TrafficStats struct {
+	OutgoingOctetsWireLevel      int `json:"outgoingOctetsWireLevel"`
+	OutgoingOctetsWebSocketLevel int `json:"outgoingOctetsWebSocketLevel"`
+	OutgoingOctetsAppLevel       int `json:"outgoingOctetsAppLevel"`
+	OutgoingWebSocketFrames      int `json:"outgoingWebSocketFrames"`
+	OutgoingWebSocketMessages    int `json:"outgoingWebSocketMessages"`
+	IncomingOctetsWireLevel      int `json:"incomingOctetsWireLevel"`
+	IncomingOctetsWebSocketLevel int `json:"incomingOctetsWebSocketLevel"`
+	IncomingOctetsAppLevel       int `json:"incomingOctetsAppLevel"`
+	IncomingWebSocketFrames      int `json:"incomingWebSocketFrames"`
+	IncomingWebSocketMessages    int `json:"incomingWebSocketMessages"`
+}
+
+// MarshalJSON adds the ratios Autobahn reports: compression (WebSocket
+// level over app level) and overhead (what the wire adds, over the
+// WebSocket level), null where there was no traffic.
+func (t *TrafficStats) MarshalJSON() ([]byte, error) {
+	ratio := func(a, b int) *float64 {
+		if b == 0 {
+			return nil
+		}
+		r := float64(a) / float64(b)
+		return &r
+	}
+	type plain TrafficStats
+	return json.Marshal(struct {
+		*plain
+		OutgoingCompressionRatio  *float64 `json:"outgoingCompressionRatio"`
+		OutgoingWebSocketOverhead *float64 `json:"outgoingWebSocketOverhead"`
+		IncomingCompressionRatio  *float64 `json:"incomingCompressionRatio"`
+		IncomingWebSocketOverhead *float64 `json:"incomingWebSocketOverhead"`
+	}{
+		(*plain)(t),
+		ratio(t.OutgoingOctetsWebSocketLevel, t.OutgoingOctetsAppLevel),
+		ratio(t.OutgoingOctetsWireLevel-t.OutgoingOctetsWebSocketLevel, t.OutgoingOctetsWebSocketLevel),
+		ratio(t.IncomingOctetsWebSocketLevel, t.IncomingOctetsAppLevel),
+		ratio(t.IncomingOctetsWireLevel-t.IncomingOctetsWebSocketLevel, t.IncomingOctetsWebSocketLevel),
+	})
 }
 
 // Passed reports whether the result counts as a pass: behavior OK,
@@ -94,6 +142,7 @@ func (s *session) resultFor(agent string, started time.Time, dur time.Duration) 
 		IsServer:                       s.isServer,
 		TxFrameStats:                   s.txFrameStats,
 		RxFrameStats:                   s.rxFrameStats,
+		TrafficStats:                   s.trafficStats,
 	}
 	if r.Received == nil {
 		r.Received = []Event{}

@@ -3,6 +3,8 @@ package wstest
 import (
 	"bufio"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"net"
 	"net/http"
 	"strconv"
@@ -109,6 +111,27 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, err.Error(), http.StatusBadRequest)
 		return
 	}
+	// Autobahn reads the client's permessage-deflate offers on every
+	// connection and refuses the handshake when one is malformed; only a
+	// section 12 or 13 case accepts one.
+	offers, err := requestOffers(r.Header)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		if r.URL.Path == "/runCase" && !errors.Is(err, errTwoExtensionHeaders) {
+			res := failedResult(s.Cases[n-1], agent, time.Now(), true, fmt.Sprintf("%v: %v", ErrHandshake, err))
+			res.Case = n
+			s.record(res)
+		}
+		return
+	}
+	var accept *pmdAccept
+	if r.URL.Path == "/runCase" && s.Cases[n-1].deflate != nil && len(offers) > 0 {
+		accept = s.Cases[n-1].deflate.accept(offers)
+	}
+	var extensions string
+	if accept != nil {
+		extensions = accept.String()
+	}
 	hj, ok := w.(http.Hijacker)
 	if !ok {
 		http.Error(w, "wstest: connection cannot be hijacked", http.StatusInternalServerError)
@@ -119,7 +142,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	_ = nc.SetDeadline(time.Time{})
-	if _, err := nc.Write(upgradeResponse(key, "AutobahnTestSuite-Go/wstest")); err != nil {
+	if _, err := nc.Write(upgradeResponse(key, "AutobahnTestSuite-Go/wstest", extensions)); err != nil {
 		nc.Close()
 		return
 	}
@@ -131,6 +154,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		cs := s.Cases[n-1]
 		ss := newSession(nc, rw.Reader, true, &cs)
 		ss.failByDrop = s.FailByDrop
+		if accept != nil {
+			ss.pmd = newCodec(accept.params(), true)
+		}
 		ss.run(cs.Limit)
 		res := ss.resultFor(agent, started, time.Since(started))
 		res.Case = n

@@ -96,6 +96,11 @@ type session struct {
 	msgData       []byte
 	utf8          utf8Validator
 
+	// permessage-deflate, when the opening handshake negotiated it
+	pmd           *pmdCodec
+	msgCompressed bool // the message in progress had RSV1 on its first frame
+	traffic       TrafficStats
+
 	// raw streamed frame (BeginFrame / FrameData)
 	streamKey []byte
 	streamPos int
@@ -112,6 +117,7 @@ type session struct {
 	onMessage     func(s *session, data []byte, binary bool)
 	judge         func(s *session)
 	vars          map[string]int
+	trafficStats  *TrafficStats // the snapshot a case reports, or nil
 }
 
 type wjob struct {
@@ -316,18 +322,50 @@ func (s *session) sendMessage(data []byte, binary bool, fragmentSize int) {
 	if fragmentSize <= 0 {
 		fragmentSize = s.autoFragmentSize
 	}
-	if fragmentSize <= 0 || len(data) <= fragmentSize {
-		s.sendFrame(txFrame{Opcode: op, Fin: true, Data: data})
+	// With permessage-deflate the whole message is compressed first and
+	// the compressed payload is fragmented, RSV1 on the first frame only
+	// ([RFC 7692, Section 6]).
+	//
+	// [RFC 7692, Section 6]: https://www.rfc-editor.org/rfc/rfc7692#section-6
+	payload, rsv := data, byte(0)
+	if s.pmd != nil {
+		payload, rsv = s.pmd.deflate(data), 4
+	}
+	t := &s.traffic
+	t.OutgoingWebSocketMessages++
+	t.OutgoingOctetsAppLevel += len(data)
+	t.OutgoingOctetsWebSocketLevel += len(payload)
+	if fragmentSize <= 0 || len(payload) <= fragmentSize {
+		t.OutgoingWebSocketFrames++
+		t.OutgoingOctetsWireLevel += wireLen(len(payload), !s.isServer)
+		s.sendFrame(txFrame{Opcode: op, Fin: true, RSV: rsv, Data: payload})
 		return
 	}
-	for i := 0; i < len(data); i += fragmentSize {
-		j := min(i+fragmentSize, len(data))
-		o := byte(opContinuation)
+	for i := 0; i < len(payload); i += fragmentSize {
+		j := min(i+fragmentSize, len(payload))
+		o, r := byte(opContinuation), byte(0)
 		if i == 0 {
-			o = op
+			o, r = op, rsv
 		}
-		s.sendFrame(txFrame{Opcode: o, Fin: j == len(data), Data: data[i:j]})
+		t.OutgoingWebSocketFrames++
+		t.OutgoingOctetsWireLevel += wireLen(j-i, !s.isServer)
+		s.sendFrame(txFrame{Opcode: o, Fin: j == len(payload), RSV: r, Data: payload[i:j]})
 	}
+}
+
+// wireLen is the size on the wire of a frame with an n-octet payload.
+func wireLen(n int, masked bool) int {
+	h := 2
+	switch {
+	case n >= 1<<16:
+		h += 8
+	case n >= 126:
+		h += 2
+	}
+	if masked {
+		h += 4
+	}
+	return h + n
 }
 
 // beginFrame writes the header of a single-frame text message of length
@@ -449,7 +487,9 @@ func (s *session) onFrame(f *rxFrame) {
 	if s.state == stateClosed {
 		return
 	}
-	if f.rsv != 0 && s.violation("RSV != 0 and no extension negotiated") {
+	// RSV1 is permessage-deflate's "compressed" bit once it is negotiated;
+	// any other RSV bit, or RSV1 without it, is a violation.
+	if f.rsv != 0 && !(s.pmd != nil && f.rsv == 4) && s.violation("RSV != 0 and no extension negotiated") {
 		return
 	}
 	if s.isServer && !f.masked && s.violation("unmasked client-to-server frame") {
@@ -472,6 +512,9 @@ func (s *session) onFrame(f *rxFrame) {
 		if f.opcode == opClose && f.len1 == 1 && s.violation("received close control frame with payload len 1") {
 			return
 		}
+		if s.pmd != nil && f.rsv == 4 && s.violation("received compressed control frame (permessage-deflate)") {
+			return
+		}
 	} else {
 		if f.opcode > 2 && s.violation("data frame using reserved opcode") {
 			return
@@ -480,6 +523,16 @@ func (s *session) onFrame(f *rxFrame) {
 			return
 		}
 		if s.insideMessage && f.opcode != opContinuation && s.violation("non-continuation frame inside fragmented message") {
+			return
+		}
+		// "An endpoint MUST NOT set the "Per-Message Compressed" bit of
+		// control frames and non-first fragments of a data message. An
+		// endpoint receiving such a frame MUST _Fail the WebSocket
+		// Connection_." ([RFC 7692, Section 6]; the check for control
+		// frames is above.)
+		//
+		// [RFC 7692, Section 6]: https://www.rfc-editor.org/rfc/rfc7692#section-6
+		if s.pmd != nil && f.rsv == 4 && s.insideMessage && s.violation("continuation frame with the compressed bit set (permessage-deflate)") {
 			return
 		}
 	}
@@ -501,9 +554,18 @@ func (s *session) onFrame(f *rxFrame) {
 		s.insideMessage = true
 		s.msgBinary = f.opcode == opBinary
 		s.msgValidate = f.opcode == opText
+		s.msgCompressed = s.pmd != nil && f.rsv == 4
 		s.msgData = nil
 		s.utf8.reset()
 	}
+	s.traffic.IncomingWebSocketFrames++
+	s.traffic.IncomingOctetsWebSocketLevel += len(f.payload)
+	s.traffic.IncomingOctetsWireLevel += wireLen(len(f.payload), f.masked)
+	if s.msgCompressed {
+		s.onCompressedFrame(f)
+		return
+	}
+	s.traffic.IncomingOctetsAppLevel += len(f.payload)
 	complete := true
 	if s.msgValidate {
 		var ok bool
@@ -520,6 +582,7 @@ func (s *session) onFrame(f *rxFrame) {
 			return
 		}
 		s.insideMessage = false
+		s.traffic.IncomingWebSocketMessages++
 		data := s.msgData
 		s.msgData = nil
 		if !s.failedByMe && s.state != stateClosed {
@@ -527,6 +590,50 @@ func (s *session) onFrame(f *rxFrame) {
 		}
 	}
 }
+
+// onCompressedFrame collects the frames of a compressed message and
+// inflates it when the last one arrives; the text is then validated
+// whole. (Autobahn inflates and validates frame by frame; a peer whose
+// text or compressed data is bad gets the same verdict either way, as
+// the message is never delivered.)
+func (s *session) onCompressedFrame(f *rxFrame) {
+	s.msgData = append(s.msgData, f.payload...)
+	if !f.fin {
+		return
+	}
+	s.insideMessage = false
+	s.traffic.IncomingWebSocketMessages++
+	raw := s.msgData
+	s.msgData = nil
+	data, err := s.pmd.inflate(raw)
+	if err != nil {
+		s.abort(err.Error())
+		return
+	}
+	s.traffic.IncomingOctetsAppLevel += len(data)
+	if s.msgValidate && !validUTF8(data) && s.invalidPayload("encountered invalid UTF-8 while processing text message") {
+		return
+	}
+	if !s.failedByMe && s.state != stateClosed {
+		s.deliverMessage(data, s.msgBinary)
+	}
+}
+
+// abort ends the connection at once, without a Close frame: what
+// happens to Autobahn when inflating the peer's data raises an error
+// (Twisted drops the connection; nothing marks it as failed or dropped
+// by the suite).
+func (s *session) abort(reason string) {
+	if s.state == stateClosed {
+		return
+	}
+	s.wasClean = false
+	s.wasNotCleanReason = "the suite dropped the TCP connection: " + reason
+	s.nc.Close()
+	s.connectionLost(errAborted)
+}
+
+var errAborted = errors.New("wstest: connection aborted")
 
 func (s *session) processControl(f *rxFrame) {
 	switch f.opcode {
@@ -636,6 +743,12 @@ func (s *session) deliverMessage(data []byte, binary bool) {
 	}
 	s.received = append(s.received, Event{Kind: "message", Data: data, Binary: binary})
 	s.finishWhenDone()
+}
+
+// snapshotTraffic keeps the traffic statistics so far for the report.
+func (s *session) snapshotTraffic() {
+	t := s.traffic
+	s.trafficStats = &t
 }
 
 // finishWhenDone starts the closing handshake once the received events

@@ -26,6 +26,13 @@ type defects struct {
 	noPong          bool // never answers pings
 	wrongCloseReply bool // answers every Close with 1001
 	noCloseCheck    bool // accepts and echoes any close code
+
+	// permessage-deflate (deflate_subject_test.go)
+	noDeflate          bool // never negotiates permessage-deflate
+	deflatePlainRSV    bool // sets RSV1 on its echoes but does not compress them
+	deflateWideWindow  bool // compresses with a 32 KiB window whatever window it agreed to
+	deflateNoRxContext bool // inflates every message on its own, though the peer takes its context over
+	deflateRSVEveryFrm bool // sends compressed echoes in two frames, both with RSV1
 }
 
 // subject is a tiny raw WebSocket echo endpoint written for these tests,
@@ -36,18 +43,23 @@ type subject struct {
 	client bool
 	nc     net.Conn
 	br     *bufio.Reader
+	pmd    *subjectDeflate // negotiated permessage-deflate, or nil
 }
 
 // errClosed ends the read loop after the closing handshake.
 var errClosed = fmt.Errorf("subject: closed")
 
 func (p *subject) write(op byte, payload []byte) error {
+	return p.writeFrame(op, true, 0, payload)
+}
+
+func (p *subject) writeFrame(op byte, fin bool, rsv byte, payload []byte) error {
 	var key []byte
 	if p.client {
 		key = make([]byte, 4)
 		_, _ = rand.Read(key)
 	}
-	b := appendHeader(nil, op, true, 0, len(payload), key)
+	b := appendHeader(nil, op, fin, rsv, len(payload), key)
 	start := len(b)
 	b = append(b, payload...)
 	if key != nil {
@@ -100,10 +112,11 @@ func subjectCloseCodeOK(code int) bool {
 func (p *subject) serve() {
 	defer p.nc.Close()
 	var (
-		inMsg   bool
-		msgOp   byte
-		msg     []byte
-		checker utf8Validator
+		inMsg      bool
+		msgOp      byte
+		msg        []byte
+		checker    utf8Validator
+		compressed bool
 	)
 	buf := make([]byte, 32<<10)
 	for {
@@ -131,11 +144,12 @@ func (p *subject) serve() {
 				return
 			}
 		}
-		if masked == p.client || (rsv != 0 && !p.d.acceptRSV) || n > 64<<20 {
+		control := op >= 8
+		rsvOK := rsv == 0 || p.d.acceptRSV || (p.pmd != nil && rsv == 4 && !control && !inMsg)
+		if masked == p.client || !rsvOK || n > 64<<20 {
 			_ = p.failWith(closeProtocolError, n)
 			return
 		}
-		control := op >= 8
 		switch {
 		case op == opClose && n > 125:
 			p.failAfterClose(closeProtocolError)
@@ -149,6 +163,7 @@ func (p *subject) serve() {
 		}
 		if !control && !inMsg {
 			inMsg, msgOp, msg = true, op, msg[:0]
+			compressed = p.pmd != nil && rsv == 4
 			checker.reset()
 		}
 		// Read the payload as it arrives, validating text on the way.
@@ -165,7 +180,7 @@ func (p *subject) serve() {
 			}
 			pos += k
 			rem -= uint64(k)
-			if !control && msgOp == opText && !p.d.noUTF8 && !p.d.noFailFast {
+			if !control && msgOp == opText && !compressed && !p.d.noUTF8 && !p.d.noFailFast {
 				if ok, _ := checker.validate(chunk); !ok {
 					_ = p.failWith(closeInvalidPayload, rem)
 					return
@@ -188,11 +203,19 @@ func (p *subject) serve() {
 				continue
 			}
 			inMsg = false
-			if msgOp == opText && !p.d.noUTF8 && !utf8.Valid(msg) {
+			data := msg
+			if compressed {
+				var err error
+				if data, err = p.pmd.inflate(msg); err != nil {
+					_ = p.failWith(closeInvalidPayload, 0)
+					return
+				}
+			}
+			if msgOp == opText && !p.d.noUTF8 && !utf8.Valid(data) {
 				_ = p.failWith(closeInvalidPayload, 0)
 				return
 			}
-			if err := p.write(msgOp, msg); err != nil {
+			if err := p.writeMessage(msgOp, data); err != nil {
 				return
 			}
 		}
@@ -259,11 +282,12 @@ func startSubjectServer(t *testing.T, d defects) string {
 					nc.Close()
 					return
 				}
-				if _, err := nc.Write(upgradeResponse(key, "subject")); err != nil {
+				pmd, ext := subjectAccept(req.Header.Get("Sec-WebSocket-Extensions"), d)
+				if _, err := nc.Write(upgradeResponse(key, "subject", ext)); err != nil {
 					nc.Close()
 					return
 				}
-				(&subject{d: d, nc: nc, br: br}).serve()
+				(&subject{d: d, nc: nc, br: br, pmd: pmd}).serve()
 			}()
 		}
 	}()
@@ -272,30 +296,41 @@ func startSubjectServer(t *testing.T, d defects) string {
 
 // subjectDial opens a client connection to the fuzzing server.
 func subjectDial(rawURL string) (net.Conn, *bufio.Reader, error) {
+	nc, br, _, err := subjectDialOffer(rawURL, "")
+	return nc, br, err
+}
+
+// subjectDialOffer opens a client connection offering extensions and
+// returns the server's Sec-WebSocket-Extensions.
+func subjectDialOffer(rawURL, offer string) (net.Conn, *bufio.Reader, string, error) {
 	u, err := url.Parse(rawURL)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, "", err
 	}
 	nc, err := net.Dial("tcp", u.Host)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, "", err
 	}
 	var kb [16]byte
 	_, _ = rand.Read(kb[:])
 	key := base64.StdEncoding.EncodeToString(kb[:])
 	req := "GET " + u.RequestURI() + " HTTP/1.1\r\nHost: " + u.Host + "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
-		"Sec-WebSocket-Key: " + key + "\r\nSec-WebSocket-Version: 13\r\n\r\n"
+		"Sec-WebSocket-Key: " + key + "\r\nSec-WebSocket-Version: 13\r\n"
+	if offer != "" {
+		req += "Sec-WebSocket-Extensions: " + offer + "\r\n"
+	}
+	req += "\r\n"
 	if _, err := nc.Write([]byte(req)); err != nil {
 		nc.Close()
-		return nil, nil, err
+		return nil, nil, "", err
 	}
 	br := bufio.NewReader(nc)
 	resp, err := http.ReadResponse(br, nil)
 	if err != nil || resp.StatusCode != http.StatusSwitchingProtocols || resp.Header.Get("Sec-WebSocket-Accept") != acceptKey(key) {
 		nc.Close()
-		return nil, nil, fmt.Errorf("subject: handshake failed: %v", err)
+		return nil, nil, "", fmt.Errorf("subject: handshake failed: %v", err)
 	}
-	return nc, br, nil
+	return nc, br, resp.Header.Get("Sec-WebSocket-Extensions"), nil
 }
 
 // readText reads the first text message of a service endpoint.
@@ -325,11 +360,16 @@ func runSubjectClient(t *testing.T, base, agent string, d defects) {
 		t.Fatalf("getCaseCount sent %q", txt)
 	}
 	for i := 1; i <= n; i++ {
-		nc, br, err := subjectDial(fmt.Sprintf("%s/runCase?case=%d&agent=%s", base, i, agent))
+		nc, br, ext, err := subjectDialOffer(fmt.Sprintf("%s/runCase?case=%d&agent=%s", base, i, agent), subjectOffer(d))
 		if err != nil {
 			t.Fatal(err)
 		}
-		(&subject{d: d, client: true, nc: nc, br: br}).serve()
+		pmd, err := subjectResponse(ext, d)
+		if err != nil {
+			nc.Close()
+			t.Fatal(err)
+		}
+		(&subject{d: d, client: true, nc: nc, br: br, pmd: pmd}).serve()
 	}
 	nc, br, err = subjectDial(base + "/updateReports?agent=" + agent)
 	if err != nil {
