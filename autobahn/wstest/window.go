@@ -160,6 +160,16 @@ func (b *bitReader) bits(n uint) (uint32, bool) {
 	return v, true
 }
 
+// fill buffers at least n bits if the input has them.
+func (b *bitReader) fill(n uint) bool {
+	for b.nbit < n && b.off < len(b.in) {
+		b.buf |= uint64(b.in[b.off]) << b.nbit
+		b.off++
+		b.nbit += 8
+	}
+	return b.nbit >= n
+}
+
 // align drops the bits left in the current octet.
 func (b *bitReader) align() {
 	b.buf >>= b.nbit % 8
@@ -246,11 +256,16 @@ func (b *bitReader) dynamicTables() (lit, dist *huffman, ok bool) {
 	return lit, dist, true
 }
 
-// huffman is a canonical Huffman code as counts per length and symbols in
-// code order, decoded one bit at a time.
+// fastBits is how many bits the lookup table of a code covers.
+const fastBits = 9
+
+// huffman is a canonical Huffman code: counts per length and symbols in
+// code order, decoded one bit at a time, plus a table for the codes of up
+// to fastBits bits, indexed by the next bits of the stream.
 type huffman struct {
 	count  [16]uint16
 	symbol []uint16
+	fast   [1 << fastBits]uint16 // symbol<<4 | length, or 0
 }
 
 // newHuffman builds the code for the given code lengths; it reports false
@@ -282,10 +297,45 @@ func newHuffman(lengths []uint8) (*huffman, bool) {
 		}
 	}
 	h.symbol = h.symbol[:n]
+	// Codes are assigned in order of length, then symbol (RFC 1951,
+	// Section 3.2.2), and sent most significant bit first.
+	var next [16]int
+	code := 0
+	for l := 1; l < 16; l++ {
+		if l > 1 {
+			code = (code + int(h.count[l-1])) << 1
+		}
+		next[l] = code
+	}
+	for s, l := range lengths {
+		if l == 0 {
+			continue
+		}
+		c := next[l]
+		next[l]++
+		if l > fastBits {
+			continue
+		}
+		r := 0
+		for i := 0; i < int(l); i++ {
+			r |= (c >> i & 1) << (int(l) - 1 - i)
+		}
+		for k := r; k < len(h.fast); k += 1 << l {
+			h.fast[k] = uint16(s)<<4 | uint16(l)
+		}
+	}
 	return h, true
 }
 
 func (h *huffman) decode(b *bitReader) (int, bool) {
+	if b.fill(fastBits) {
+		if e := h.fast[b.buf&(1<<fastBits-1)]; e != 0 {
+			n := uint(e & 15)
+			b.buf >>= n
+			b.nbit -= n
+			return int(e >> 4), true
+		}
+	}
 	code, first, index := 0, 0, 0
 	for l := 1; l < 16; l++ {
 		v, ok := b.bits(1)
