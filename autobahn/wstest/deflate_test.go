@@ -4,14 +4,17 @@ import (
 	"bytes"
 	"compress/flate"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 	"unicode/utf8"
 
 	"github.com/google/go-cmp/cmp"
@@ -448,6 +451,158 @@ func TestServerJudgesDeflateClients(t *testing.T) {
 			s := &Server{Cases: cs}
 			runSubjectClient(t, startFuzzingServer(t, s), "subject-client", tt.d)
 			checkDeflateResults(t, cs, s.Results()["subject-client"], tt.failed, tt.unimpl)
+		})
+	}
+}
+
+// TestDeflateReports checks that sections 12 and 13 reach the reports in
+// Autobahn's shape: index entries, and per-case reports with no expected
+// events and, for a pass, the traffic statistics with ratios.
+func TestDeflateReports(t *testing.T) {
+	dir := t.TempDir()
+	cs := selectCases(t, "12.1.1,13.3.1")
+	rs, err := (&Client{URL: startSubjectServer(t, defects{}), Agent: "subject", Cases: cs}).Run(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := WriteReports(dir, map[string][]*Result{"subject": rs}); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(filepath.Join(dir, "subject_case_13_3_1.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var one struct {
+		Behavior     Behavior           `json:"behavior"`
+		Expected     map[string][]Event `json:"expected"`
+		TrafficStats map[string]any     `json:"trafficStats"`
+	}
+	if err := json.Unmarshal(b, &one); err != nil {
+		t.Fatal(err)
+	}
+	if one.Behavior != OK || len(one.Expected) != 0 {
+		t.Errorf("13.3.1 report: behavior %s, expected %v", one.Behavior, one.Expected)
+	}
+	for _, k := range []string{"outgoingOctetsAppLevel", "incomingCompressionRatio", "outgoingWebSocketOverhead", "incomingWebSocketMessages"} {
+		if _, ok := one.TrafficStats[k]; !ok {
+			t.Errorf("13.3.1 report: trafficStats lacks %s: %v", k, one.TrafficStats)
+		}
+	}
+	if n := one.TrafficStats["incomingWebSocketMessages"]; n != float64(1000) {
+		t.Errorf("13.3.1 report: %v incoming messages, want 1000", n)
+	}
+	md, err := os.ReadFile(filepath.Join(dir, "index.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, row := range []string{"| 12 | 1 | 1 |", "| 13 | 1 | 1 |"} {
+		if !strings.Contains(string(md), row) {
+			t.Errorf("summary lacks %q:\n%s", row, md)
+		}
+	}
+}
+
+// TestDeflateViolations sends frames that break permessage-deflate's
+// framing rules to the suite as the fuzzing server and checks how it
+// fails the connection.
+func TestDeflateViolations(t *testing.T) {
+	tests := []struct {
+		name   string
+		cases  string // default 12.1.1
+		offer  string
+		frames func(z *subjectDeflate) [][]byte
+		want   string // the suite's close reason, or "" for no close
+	}{{
+		name:  "compressed ping",
+		offer: "permessage-deflate",
+		frames: func(*subjectDeflate) [][]byte {
+			return [][]byte{encodeFrame(&txFrame{Opcode: opPing, Fin: true, RSV: 4, Data: []byte("x")}, true)}
+		},
+		want: "received compressed control frame (permessage-deflate)",
+	}, {
+		name:  "RSV1 on a continuation",
+		offer: "permessage-deflate",
+		frames: func(z *subjectDeflate) [][]byte {
+			p := z.deflate([]byte("Hello, world"))
+			return [][]byte{
+				encodeFrame(&txFrame{Opcode: opText, RSV: 4, Data: p[:2]}, true),
+				encodeFrame(&txFrame{Opcode: opContinuation, Fin: true, RSV: 4, Data: p[2:]}, true),
+			}
+		},
+		want: "continuation frame with the compressed bit set (permessage-deflate)",
+	}, {
+		name:  "RSV2 with permessage-deflate",
+		offer: "permessage-deflate",
+		frames: func(z *subjectDeflate) [][]byte {
+			return [][]byte{encodeFrame(&txFrame{Opcode: opText, Fin: true, RSV: 2, Data: []byte("x")}, true)}
+		},
+		want: "RSV != 0 and no extension negotiated",
+	}, {
+		name:  "RSV1 without permessage-deflate",
+		cases: "1.1.1",
+		offer: "permessage-deflate",
+		frames: func(z *subjectDeflate) [][]byte {
+			return [][]byte{encodeFrame(&txFrame{Opcode: opText, Fin: true, RSV: 4, Data: []byte("x")}, true)}
+		},
+		want: "RSV != 0 and no extension negotiated",
+	}, {
+		name:  "data that does not inflate",
+		offer: "permessage-deflate",
+		frames: func(z *subjectDeflate) [][]byte {
+			return [][]byte{encodeFrame(&txFrame{Opcode: opBinary, Fin: true, RSV: 4, Data: []byte{0xff, 0xff, 0xff}}, true)}
+		},
+	}}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if tt.cases == "" {
+				tt.cases = "12.1.1"
+			}
+			s := &Server{Cases: selectCases(t, tt.cases)}
+			base := startFuzzingServer(t, s)
+			nc, br, ext, err := subjectDialOffer(base+"/runCase?case=1&agent=a", tt.offer)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer nc.Close()
+			z, _ := subjectResponse(ext, defects{})
+			if (z != nil) != (tt.cases == "12.1.1") {
+				t.Fatalf("case %s negotiated %q", tt.cases, ext)
+			}
+			if z == nil {
+				z = &subjectDeflate{txBits: 15}
+			}
+			for _, f := range tt.frames(z) {
+				if _, err := nc.Write(f); err != nil {
+					t.Fatal(err)
+				}
+			}
+			// Read up to the suite's Close, skipping its first message.
+			var reason string
+			for {
+				f, err := readFrame(br)
+				if err != nil {
+					break
+				}
+				if f.opcode == opClose {
+					if len(f.payload) >= 2 {
+						reason = string(f.payload[2:])
+					}
+					break
+				}
+			}
+			nc.Close()
+			var r *Result
+			for deadline := time.Now().Add(5 * time.Second); r == nil && time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+				if rs := s.Results()["a"]; len(rs) > 0 {
+					r = rs[0]
+				}
+			}
+			if r == nil {
+				t.Fatal("no result")
+			}
+			if r.Behavior != Failed || reason != tt.want {
+				t.Errorf("behavior %s, close reason %q; want FAILED, %q", r.Behavior, reason, tt.want)
+			}
 		})
 	}
 }
