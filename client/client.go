@@ -70,6 +70,18 @@ type Options struct {
 	// HandshakeTimeout bounds dialing, TLS and the handshake together.
 	// Zero means DefaultHandshakeTimeout.
 	HandshakeTimeout time.Duration
+	// Deflate, if not nil, offers permessage-deflate (RFC 7692), the
+	// compression browsers use. ServerNoContextTakeover and
+	// ClientNoContextTakeover ask that the server's or the client's
+	// messages be compressed each on its own, which spares the
+	// connection the history it otherwise holds for that direction;
+	// ServerMaxWindowBits (8 to 15) asks the server for a smaller
+	// window, and ClientMaxWindowBits limits the client's own, which is
+	// otherwise left for the server to choose. Dial fails if the server
+	// answers with parameters outside the offer. Conn.CompressionLevel
+	// and Conn.CompressionThreshold say how messages are compressed.
+	Deflate *handshake.DeflateParams
+
 	// Conn configures the connection.
 	Conn conn.Options
 }
@@ -190,7 +202,8 @@ func (o *Options) handshake(nc net.Conn, u *url.URL) (*conn.Conn, *http.Response
 			header.Set("Cookie", strings.Join(parts, "; "))
 		}
 	}
-	req := handshake.AppendRequest(make([]byte, 0, 512), u, o.Host, key, o.Subprotocols, "", header)
+	offer, offerHeader := o.deflateOffer()
+	req := handshake.AppendRequest(make([]byte, 0, 512), u, o.Host, key, o.Subprotocols, offerHeader, header)
 	if _, err := nc.Write(req); err != nil {
 		return nil, nil, fmt.Errorf("client: writing the handshake request: %w", err)
 	}
@@ -205,9 +218,11 @@ func (o *Options) handshake(nc net.Conn, u *url.URL) (*conn.Conn, *http.Response
 		}
 	}
 	protocol, err := handshake.CheckResponse(resp, key, o.Subprotocols)
+	ext := strings.Join(resp.Header.Values("Sec-Websocket-Extensions"), ", ")
+	var agreed handshake.DeflateParams
+	var deflate bool
 	if err == nil {
-		ext := strings.Join(resp.Header.Values("Sec-Websocket-Extensions"), ", ")
-		_, _, err = handshake.CheckDeflateResponse(ext, handshake.DeflateParams{}, false)
+		agreed, deflate, err = handshake.CheckDeflateResponse(ext, offer, o.Deflate != nil)
 	}
 	if err != nil {
 		body, _ := io.ReadAll(io.LimitReader(resp.Body, 1024))
@@ -219,8 +234,46 @@ func (o *Options) handshake(nc net.Conn, u *url.URL) (*conn.Conn, *http.Response
 	buffered, _ := br.Peek(br.Buffered())
 	co := o.Conn
 	co.Subprotocol = protocol
+	if deflate {
+		co.Extensions = ext
+		co.Deflate = &conn.Deflate{
+			ReadNoContextTakeover:  agreed.ServerNoContextTakeover,
+			WriteNoContextTakeover: agreed.ClientNoContextTakeover,
+			ReadWindowBits:         agreed.ServerMaxWindowBits,
+			// RFC 7692, Section 7.1.2.2: a value in the offer already binds the client.
+			WriteWindowBits: minBits(agreed.ClientMaxWindowBits, o.Deflate.ClientMaxWindowBits),
+		}
+	}
 	nc.SetDeadline(time.Time{})
 	return conn.New(nc, frame.Client, buffered, &co), resp, nil
+}
+
+// deflateOffer returns the permessage-deflate offer Dial makes, as the
+// parameters CheckDeflateResponse needs and as the header value. Like
+// browsers, it always offers client_max_window_bits, without a value
+// unless a limit was set, so that the server may pick the client's window.
+func (o *Options) deflateOffer() (handshake.DeflateParams, string) {
+	if o.Deflate == nil {
+		return handshake.DeflateParams{}, ""
+	}
+	offer := *o.Deflate
+	e := offer.Extension()
+	if offer.ClientMaxWindowBits == 0 {
+		offer.ClientMaxWindowBits = 15
+		e.Params = append(e.Params, handshake.Param{Name: "client_max_window_bits"})
+	}
+	return offer, handshake.FormatExtensions([]handshake.Extension{e})
+}
+
+// minBits returns the smaller of two window sizes, where 0 means none.
+func minBits(a, b int) int {
+	switch {
+	case a == 0:
+		return b
+	case b == 0:
+		return a
+	}
+	return min(a, b)
 }
 
 // httpURL returns the http:// or https:// form of a ws:// or wss:// URL,

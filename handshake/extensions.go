@@ -287,8 +287,8 @@ func orFifteen(bits int) int {
 // response against a client's permessage-deflate offer and returns the
 // agreed parameters and whether permessage-deflate was accepted. Any
 // extension other than permessage-deflate, a repeated or malformed one,
-// client_max_window_bits that was not offered, or server_max_window_bits
-// above the offered value fails the handshake ([RFC 6455, Section 9.1];
+// client_max_window_bits that was not offered, or a window size above the
+// offered value fails the handshake ([RFC 6455, Section 9.1];
 // [RFC 7692, Section 7.1]).
 //
 // [RFC 6455, Section 9.1]: https://www.rfc-editor.org/rfc/rfc6455#section-9.1
@@ -310,6 +310,10 @@ func CheckDeflateResponse(header string, offer DeflateParams, offered bool) (Def
 	}
 	if resp.ClientMaxWindowBits != 0 && offer.ClientMaxWindowBits == 0 {
 		return DeflateParams{}, false, errors.New("handshake: permessage-deflate: server sent client_max_window_bits, which was not offered")
+	}
+	if resp.ClientMaxWindowBits > offer.ClientMaxWindowBits {
+		// The offer's value is what the client can use (RFC 7692, Section 7.1.2.2).
+		return DeflateParams{}, false, fmt.Errorf("handshake: permessage-deflate: client_max_window_bits=%d above the offered %d", resp.ClientMaxWindowBits, offer.ClientMaxWindowBits)
 	}
 	if offer.ServerMaxWindowBits != 0 && resp.ServerMaxWindowBits > offer.ServerMaxWindowBits {
 		return DeflateParams{}, false, fmt.Errorf("handshake: permessage-deflate: server_max_window_bits=%d above the offered %d", resp.ServerMaxWindowBits, offer.ServerMaxWindowBits)

@@ -137,6 +137,7 @@ func TestCheckDeflateResponse(t *testing.T) {
 		{name: "client window set", resp: "permessage-deflate; client_max_window_bits=10", offer: chromium, offered: true, want: DeflateParams{ClientMaxWindowBits: 10}, wantOK: true},
 		{name: "client window not offered", resp: "permessage-deflate; client_max_window_bits=10", offered: true, wantErr: true},
 		{name: "value-less client window in a response", resp: "permessage-deflate; client_max_window_bits", offer: chromium, offered: true, wantErr: true},
+		{name: "client window above offer", resp: "permessage-deflate; client_max_window_bits=12", offer: DeflateParams{ClientMaxWindowBits: 10}, offered: true, wantErr: true},
 		{name: "server window above offer", resp: "permessage-deflate; server_max_window_bits=12", offer: DeflateParams{ServerMaxWindowBits: 10}, offered: true, wantErr: true},
 		{name: "nothing offered", resp: "permessage-deflate", wantErr: true},
 		{name: "unknown extension", resp: "foo", offered: true, wantErr: true},

@@ -48,8 +48,21 @@ type Options struct {
 	// Header holds extra fields for the 101 response, such as Set-Cookie.
 	Header http.Header
 
+	// Deflate, if not nil, accepts permessage-deflate (RFC 7692) from
+	// clients that offer it, as browsers do: the first acceptable offer
+	// is taken, and when none is the connection goes on uncompressed.
+	// Its fields are the server's own wishes, granted whatever the
+	// client offered. ServerNoContextTakeover and
+	// ClientNoContextTakeover have the server's or the client's
+	// messages compressed each on its own, which spares the connection
+	// the history it otherwise holds for that direction (2^bits bytes);
+	// ServerMaxWindowBits and ClientMaxWindowBits (8 to 15, 0 meaning
+	// 15) bound the windows and so that history. Conn.CompressionLevel
+	// and Conn.CompressionThreshold say how messages are compressed.
+	Deflate *handshake.DeflateParams
+
 	// Conn configures the connection: read limit, buffers, keepalive,
-	// close timeout and backpressure.
+	// close timeout, backpressure and compression.
 	Conn conn.Options
 }
 
@@ -60,23 +73,47 @@ func (o *Options) handshakeTimeout() time.Duration {
 	return DefaultHandshakeTimeout
 }
 
+// An agreement is what the server answers an acceptable request with.
+type agreement struct {
+	protocol   string
+	extensions string
+	deflate    *conn.Deflate
+}
+
 // check validates a request against RFC 6455 and the origin policy, and
-// returns the chosen subprotocol.
-func (o *Options) check(req *handshake.Request) (string, error) {
+// chooses the subprotocol and extensions.
+func (o *Options) check(req *handshake.Request) (agreement, error) {
 	if err := req.Check(); err != nil {
-		return "", err
+		return agreement{}, err
 	}
 	if err := handshake.CheckOrigin(req.Origin, req.Host, o.OriginPatterns); err != nil {
-		return "", err
+		return agreement{}, err
 	}
-	return handshake.SelectSubprotocol(req.Protocol, o.Subprotocols), nil
+	a := agreement{protocol: handshake.SelectSubprotocol(req.Protocol, o.Subprotocols)}
+	if o.Deflate != nil && req.Extensions != "" {
+		// An offer list that does not parse is declined like an unacceptable
+		// offer: the extension is optional, the connection is not.
+		if offers, err := handshake.ParseExtensions(req.Extensions); err == nil {
+			if p, ok := handshake.NegotiateDeflate(offers, *o.Deflate); ok {
+				a.extensions = handshake.FormatExtensions([]handshake.Extension{p.Extension()})
+				a.deflate = &conn.Deflate{
+					ReadNoContextTakeover:  p.ClientNoContextTakeover,
+					WriteNoContextTakeover: p.ServerNoContextTakeover,
+					ReadWindowBits:         p.ClientMaxWindowBits,
+					WriteWindowBits:        p.ServerMaxWindowBits,
+				}
+			}
+		}
+	}
+	return a, nil
 }
 
 // newConn hands an upgraded connection to the conn package.
-func (o *Options) newConn(nc net.Conn, buffered []byte, protocol string) *conn.Conn {
+func (o *Options) newConn(nc net.Conn, buffered []byte, a agreement) *conn.Conn {
 	co := o.Conn
-	co.Subprotocol = protocol
-	co.Extensions = ""
+	co.Subprotocol = a.protocol
+	co.Extensions = a.extensions
+	co.Deflate = a.deflate
 	return conn.New(nc, frame.Server, buffered, &co)
 }
 
@@ -96,7 +133,7 @@ func Upgrade(w http.ResponseWriter, r *http.Request, opts *Options) (*conn.Conn,
 		opts = &noOptions
 	}
 	req := handshake.FromHTTP(r)
-	protocol, err := opts.check(&req)
+	agreed, err := opts.check(&req)
 	if err != nil {
 		reject(w, err)
 		return nil, err
@@ -112,13 +149,13 @@ func Upgrade(w http.ResponseWriter, r *http.Request, opts *Options) (*conn.Conn,
 		buffered, _ = brw.Reader.Peek(n)
 	}
 	nc.SetDeadline(time.Now().Add(opts.handshakeTimeout()))
-	resp := handshake.AppendResponse(make([]byte, 0, 256), req.Key, protocol, "", opts.Header)
+	resp := handshake.AppendResponse(make([]byte, 0, 256), req.Key, agreed.protocol, agreed.extensions, opts.Header)
 	if _, err := nc.Write(resp); err != nil {
 		nc.Close()
 		return nil, fmt.Errorf("server: writing the handshake response: %w", err)
 	}
 	nc.SetDeadline(time.Time{})
-	return opts.newConn(nc, buffered, protocol), nil
+	return opts.newConn(nc, buffered, agreed), nil
 }
 
 // reject answers a failed handshake.
@@ -186,12 +223,12 @@ func UpgradeConn(nc net.Conn, opts *Options) (*conn.Conn, handshake.Request, err
 	if err != nil {
 		return nil, req, fail(nc, err)
 	}
-	protocol, err := opts.check(&req)
+	agreed, err := opts.check(&req)
 	if err != nil {
 		return nil, req, fail(nc, err)
 	}
-	c := opts.newConn(nc, buf[end:n], protocol)
-	resp := handshake.AppendResponse(buf[:0], req.Key, protocol, "", opts.Header)
+	c := opts.newConn(nc, buf[end:n], agreed)
+	resp := handshake.AppendResponse(buf[:0], req.Key, agreed.protocol, agreed.extensions, opts.Header)
 	*bp = resp[:cap(resp)]
 	if _, err := nc.Write(resp); err != nil {
 		c.CloseNow()

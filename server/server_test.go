@@ -448,10 +448,10 @@ func BenchmarkRawHandshake(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		protocol, err := opts.check(&req)
+		agreed, err := opts.check(&req)
 		if err != nil {
 			b.Fatal(err)
 		}
-		resp = handshake.AppendResponse(resp[:0], req.Key, protocol, "", nil)
+		resp = handshake.AppendResponse(resp[:0], req.Key, agreed.protocol, agreed.extensions, nil)
 	}
 }
