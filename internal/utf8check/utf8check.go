@@ -136,6 +136,20 @@ func (v *Validator) Write(p []byte) (n int, ok bool) {
 					// not ASCII.
 					q = q[bits.TrailingZeros64(w)/8:]
 				}
+				// Two- and three-byte characters of the commonest
+				// kinds (Latin, Greek, Cyrillic, most CJK) need no
+				// run of the automaton, whose steps depend on each
+				// other.
+				if b0, b1 := q[0], q[1]; b1&0xC0 == 0x80 {
+					if b0-0xC2 <= 0xDF-0xC2 {
+						q = q[2:]
+						continue
+					}
+					if (b0-0xE1 <= 0xEC-0xE1 || b0-0xEE <= 1) && q[2]&0xC0 == 0x80 {
+						q = q[3:]
+						continue
+					}
+				}
 				next := runShort(s, (*[shortLen]byte)(q))
 				if next&63 == stateReject {
 					return v.fail(len(p) - len(q) + locate(q[:shortLen], s))
@@ -208,6 +222,20 @@ func skipASCII(p []byte) []byte {
 	// reslice free of the fixup for a pointer past the end. (Write passes
 	// a slice whose capacity is its length, which keeps it free of
 	// capacity arithmetic too.)
+	for len(p) > 64 {
+		w := ((binary.LittleEndian.Uint64(p[0:8]) |
+			binary.LittleEndian.Uint64(p[8:16])) |
+			(binary.LittleEndian.Uint64(p[16:24]) |
+				binary.LittleEndian.Uint64(p[24:32]))) |
+			((binary.LittleEndian.Uint64(p[32:40]) |
+				binary.LittleEndian.Uint64(p[40:48])) |
+				(binary.LittleEndian.Uint64(p[48:56]) |
+					binary.LittleEndian.Uint64(p[56:64])))
+		if w&hiBits != 0 {
+			break
+		}
+		p = p[64:]
+	}
 	for len(p) > 32 {
 		w := (binary.LittleEndian.Uint64(p[0:8]) |
 			binary.LittleEndian.Uint64(p[8:16])) |
