@@ -385,6 +385,17 @@ func TestStrings(t *testing.T) {
 	}
 }
 
+// TestParseHeaderDoesNotAllocate checks the promise of ParseHeader's
+// documentation for complete and partial headers.
+func TestParseHeaderDoesNotAllocate(t *testing.T) {
+	wire := AppendHeader(nil, Header{Fin: true, Opcode: OpBinary, Masked: true, Key: rfcKey, Length: 1 << 20})
+	for _, n := range []int{len(wire), 3} {
+		if allocs := testing.AllocsPerRun(100, func() { ParseHeader(wire[:n]) }); allocs != 0 {
+			t.Errorf("ParseHeader of %d of %d bytes: %v allocations, want 0", n, len(wire), allocs)
+		}
+	}
+}
+
 func BenchmarkParseHeader(b *testing.B) {
 	wire := AppendHeader(nil, Header{Fin: true, Opcode: OpBinary, Masked: true, Key: rfcKey, Length: 1 << 20})
 	b.ReportAllocs()

@@ -105,6 +105,10 @@ func TestRequestCheck(t *testing.T) {
 		change:     func(r *Request) { r.Key = "AAAAAAAAAAAAAAAAAAAA" },
 		wantStatus: http.StatusBadRequest,
 	}, {
+		name:       "key of 24 characters that decodes to 18 bytes",
+		change:     func(r *Request) { r.Key = "AAAAAAAAAAAAAAAAAAAAAAAA" },
+		wantStatus: http.StatusBadRequest,
+	}, {
 		name:       "key that is not base64",
 		change:     func(r *Request) { r.Key = "!!!!!!!!!!!!!!!!!!!!!!==" },
 		wantStatus: http.StatusBadRequest,
@@ -133,7 +137,8 @@ func TestRequestCheck(t *testing.T) {
 
 func TestCheckRequestHTTP(t *testing.T) {
 	raw := "GET /chat HTTP/1.1\r\nHost: server.example.com\r\nUpgrade: websocket\r\nConnection: keep-alive\r\nConnection: Upgrade\r\n" +
-		"Sec-WebSocket-Key: " + rfcKey + "\r\nSec-WebSocket-Protocol: chat\r\nSec-WebSocket-Protocol: superchat\r\nSec-WebSocket-Version: 13\r\nOrigin: http://example.com\r\n\r\n"
+		"Sec-WebSocket-Key: " + rfcKey + "\r\nSec-WebSocket-Protocol: chat\r\nSec-WebSocket-Protocol: superchat\r\nSec-WebSocket-Version: 13\r\nOrigin: http://example.com\r\n" +
+		"Sec-WebSocket-Extensions: x-first\r\nSec-WebSocket-Extensions: permessage-deflate; client_max_window_bits\r\n\r\n"
 	r, err := http.ReadRequest(bufio.NewReader(strings.NewReader(raw)))
 	if err != nil {
 		t.Fatal(err)
@@ -144,6 +149,16 @@ func TestCheckRequestHTTP(t *testing.T) {
 	got := FromHTTP(r)
 	if got.Protocol != "chat, superchat" || got.Connection != "keep-alive, Upgrade" || got.Origin != "http://example.com" {
 		t.Errorf("FromHTTP = %+v", got)
+	}
+	// Repeated fields are one list (RFC 9110, Section 5.3), so the offer in
+	// the second Sec-WebSocket-Extensions field is found.
+	exts, err := ParseExtensions(got.Extensions)
+	if err != nil {
+		t.Fatalf("ParseExtensions(%q): %v", got.Extensions, err)
+	}
+	want := []Extension{{Name: "x-first"}, {Name: "permessage-deflate", Params: []Param{{Name: "client_max_window_bits"}}}}
+	if diff := cmp.Diff(want, exts); diff != "" {
+		t.Errorf("extensions of repeated fields mismatch (-want +got):\n%s", diff)
 	}
 }
 

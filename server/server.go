@@ -165,8 +165,11 @@ func reject(w http.ResponseWriter, err error) {
 	if errors.As(err, &he) {
 		status = he.Status
 	}
-	if status == http.StatusUpgradeRequired {
+	switch status {
+	case http.StatusUpgradeRequired:
 		w.Header().Set("Sec-WebSocket-Version", "13")
+	case http.StatusMethodNotAllowed:
+		w.Header().Set("Allow", http.MethodGet)
 	}
 	http.Error(w, err.Error(), status)
 }

@@ -257,6 +257,9 @@ func checkRejection(t *testing.T, resp *http.Response, err error, wantStatus int
 	if wantStatus == 426 && resp.Header.Get("Sec-WebSocket-Version") != "13" {
 		t.Errorf("426 without Sec-WebSocket-Version: 13: %v", resp.Header)
 	}
+	if wantStatus == 405 && resp.Header.Get("Allow") != "GET" {
+		t.Errorf("405 without Allow: GET: %v", resp.Header)
+	}
 }
 
 // clientFrame returns a masked client frame.
