@@ -12,6 +12,9 @@ import (
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
+	"os"
+	"os/exec"
+	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -100,32 +103,108 @@ func TestDial(t *testing.T) {
 }
 
 func TestDialRejects(t *testing.T) {
+	// A live server that counts connections: a rejected URL must be
+	// refused before anything is dialed.
+	var dials atomic.Int32
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		for {
+			nc, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			dials.Add(1)
+			nc.Close()
+		}
+	}()
+	addr := ln.Addr().String()
+	dialer := func(ctx context.Context, network, a string) (net.Conn, error) {
+		var d net.Dialer
+		return d.DialContext(ctx, network, addr)
+	}
 	tests := []struct {
-		name string
-		url  string
+		name    string
+		url     string
+		wantErr string
 	}{
-		{name: "fragment", url: "ws://127.0.0.1:1/#frag"},
-		{name: "http scheme", url: "http://127.0.0.1:1/"},
-		{name: "no host", url: "ws:///path"},
+		{name: "fragment", url: "ws://" + addr + "/#frag", wantErr: "fragment"},
+		{name: "empty fragment", url: "ws://" + addr + "/#", wantErr: "fragment"},
+		{name: "http scheme", url: "http://" + addr + "/", wantErr: "scheme"},
+		{name: "no host", url: "ws:///path", wantErr: "no host"},
 	}
 	for _, tt := range tests {
-		if _, _, err := Dial(ctx, tt.url, nil); err == nil {
-			t.Errorf("Dial(%q) succeeded", tt.url)
+		t.Run(tt.name, func(t *testing.T) {
+			_, _, err := Dial(ctx, tt.url, &Options{Proxy: noProxy, DialContext: dialer})
+			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+				t.Errorf("Dial(%q) = %v, want an error about the %s", tt.url, err, tt.wantErr)
+			}
+		})
+	}
+	if n := dials.Load(); n != 0 {
+		t.Errorf("%d connections were dialed for URLs that must be refused", n)
+	}
+}
+
+func TestDialContext(t *testing.T) {
+	s := httptest.NewServer(echoHandler())
+	defer s.Close()
+	var dialed []string
+	opts := &Options{Proxy: noProxy, DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+		dialed = append(dialed, network+" "+addr)
+		var d net.Dialer
+		return d.DialContext(ctx, network, s.Listener.Addr().String())
+	}}
+	// The URL names a host only the custom dialer can reach.
+	c, _, err := Dial(ctx, "ws://chat.invalid/room", opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Read(ctx, nil)
+	roundTrip(t, c)
+	if want := []string{"tcp chat.invalid:80"}; !slices.Equal(dialed, want) {
+		t.Errorf("dialed %q, want %q", dialed, want)
+	}
+}
+
+func TestHandshakeTimeout(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		for {
+			nc, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() { io.Copy(io.Discard, nc); nc.Close() }() // never answers
 		}
+	}()
+	_, _, err = Dial(ctx, "ws://"+ln.Addr().String()+"/", &Options{Proxy: noProxy, HandshakeTimeout: 100 * time.Millisecond})
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("Dial = %v, want context.DeadlineExceeded after the handshake timeout", err)
 	}
 }
 
 func TestHandshakeErrors(t *testing.T) {
+	longBody := strings.Repeat("no ", 1000)
 	tests := []struct {
-		name    string
-		handler http.HandlerFunc
-		status  int
+		name     string
+		handler  http.HandlerFunc
+		status   int
+		wantBody string
 	}{{
 		name: "403 with a body",
 		handler: func(w http.ResponseWriter, r *http.Request) {
-			http.Error(w, strings.Repeat("no ", 1000), http.StatusForbidden)
+			http.Error(w, longBody, http.StatusForbidden)
 		},
-		status: 403,
+		status:   403,
+		wantBody: longBody[:1024],
 	}, {
 		name: "101 with a wrong accept",
 		handler: func(w http.ResponseWriter, r *http.Request) {
@@ -156,8 +235,8 @@ func TestHandshakeErrors(t *testing.T) {
 				t.Fatalf("Dial = %v, %v; want a HandshakeError with status %d", resp, err, tt.status)
 			}
 			body, _ := io.ReadAll(resp.Body)
-			if len(body) > 1024 {
-				t.Errorf("body of %d bytes, want at most 1024", len(body))
+			if string(body) != tt.wantBody {
+				t.Errorf("body %q, want %q", body, tt.wantBody)
 			}
 		})
 	}
@@ -220,7 +299,8 @@ func TestTLS(t *testing.T) {
 }
 
 // connectProxy is an HTTP CONNECT proxy that counts its tunnels and
-// requires the given Proxy-Authorization, if any.
+// requires the given Proxy-Authorization, if any. A CONNECT request with
+// an X-Tunnel-To field goes there instead of to its target.
 func connectProxy(t *testing.T, auth string, tunnels *atomic.Int32) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodConnect {
@@ -231,7 +311,11 @@ func connectProxy(t *testing.T, auth string, tunnels *atomic.Int32) http.Handler
 			http.Error(w, "auth", http.StatusProxyAuthRequired)
 			return
 		}
-		up, err := net.Dial("tcp", r.Host)
+		target := r.Host
+		if to := r.Header.Get("X-Tunnel-To"); to != "" {
+			target = to
+		}
+		up, err := net.Dial("tcp", target)
 		if err != nil {
 			http.Error(w, err.Error(), http.StatusBadGateway)
 			return
@@ -343,6 +427,59 @@ func socks5Proxy(t *testing.T, tunnels *atomic.Int32) string {
 		}
 	}()
 	return ln.Addr().String()
+}
+
+// TestProxyConnectHeader checks that ProxyConnectHeader reaches the
+// proxy: this one tunnels to the echo server only when the header says so.
+func TestProxyConnectHeader(t *testing.T) {
+	s := httptest.NewServer(echoHandler())
+	defer s.Close()
+	var tunnels atomic.Int32
+	proxy := httptest.NewServer(connectProxy(t, "", &tunnels))
+	defer proxy.Close()
+	pu, _ := url.Parse(proxy.URL)
+	c, _, err := Dial(ctx, "ws://chat.invalid/", &Options{
+		Proxy:              http.ProxyURL(pu),
+		ProxyConnectHeader: http.Header{"X-Tunnel-To": {s.Listener.Addr().String()}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Read(ctx, nil)
+	roundTrip(t, c)
+}
+
+// TestProxyFromEnvironment checks that, with no Proxy set, Dial takes its
+// proxy from HTTP_PROXY as net/http does. net/http reads the environment
+// once per process, so the check runs in a child process.
+func TestProxyFromEnvironment(t *testing.T) {
+	if os.Getenv("WS_TEST_ENV_PROXY_CHILD") == "1" {
+		c, _, err := Dial(ctx, "ws://chat.invalid/", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.Read(ctx, nil)
+		roundTrip(t, c)
+		return
+	}
+	s := httptest.NewServer(echoHandler())
+	defer s.Close()
+	var tunnels atomic.Int32
+	// The proxy sends every tunnel to the echo server: chat.invalid
+	// resolves nowhere, so only the proxy can have reached it.
+	proxy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		r.Header.Set("X-Tunnel-To", s.Listener.Addr().String())
+		connectProxy(t, "", &tunnels).ServeHTTP(w, r)
+	}))
+	defer proxy.Close()
+	cmd := exec.Command(os.Args[0], "-test.run=^TestProxyFromEnvironment$", "-test.count=1")
+	cmd.Env = append(os.Environ(), "WS_TEST_ENV_PROXY_CHILD=1", "HTTP_PROXY="+proxy.URL, "http_proxy="+proxy.URL, "NO_PROXY=", "no_proxy=")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("child: %v\n%s", err, out)
+	}
+	if tunnels.Load() != 1 {
+		t.Errorf("%d tunnels through the environment's proxy, want 1", tunnels.Load())
+	}
 }
 
 func TestCancelDuringHandshake(t *testing.T) {

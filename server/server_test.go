@@ -10,8 +10,10 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
 	"strings"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/rfc6455/websocket/conn"
@@ -349,6 +351,64 @@ func TestShutdown(t *testing.T) {
 	if resp.StatusCode != http.StatusServiceUnavailable {
 		t.Errorf("upgrade after Shutdown: %d, want 503", resp.StatusCode)
 	}
+}
+
+// TestShutdownDeadline checks that Shutdown gives up at its context's
+// deadline on a client that never answers the Close frame, closing the
+// connection rather than waiting out the close timeout.
+func TestShutdownDeadline(t *testing.T) {
+	h := &Handler{Serve: func(c *conn.Conn, r *http.Request) { echo(c) }}
+	s := httptest.NewServer(h)
+	defer s.Close()
+	nc, err := net.Dial("tcp", s.Listener.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	nc.SetDeadline(time.Now().Add(10 * time.Second))
+	io.WriteString(nc, rejections[len(rejections)-1].req)
+	br := bufio.NewReader(nc)
+	if resp, err := http.ReadResponse(br, nil); err != nil || resp.StatusCode != 101 {
+		t.Fatalf("upgrade: %v, %v", resp, err)
+	}
+	sctx, cancel := context.WithTimeout(ctx, 200*time.Millisecond)
+	defer cancel()
+	if err := h.Shutdown(sctx); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("Shutdown = %v, want context.DeadlineExceeded", err)
+	}
+	hdr, err := frame.ReadHeader(br)
+	if err != nil || hdr.Opcode != frame.OpClose {
+		t.Fatalf("client got %+v, %v; want the Close frame", hdr, err)
+	}
+	payload := make([]byte, hdr.Length)
+	io.ReadFull(br, payload)
+	if code, _, _ := frame.ParseClose(payload); code != frame.CloseGoingAway {
+		t.Errorf("close code %d, want 1001", code)
+	}
+	if _, err := br.ReadByte(); err != io.EOF {
+		t.Errorf("after the Close frame: %v, want the connection closed", err)
+	}
+}
+
+// TestUpgradeConnTimeout checks that a client sending its request too
+// slowly is cut off after HandshakeTimeout.
+func TestUpgradeConnTimeout(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		a, b := net.Pipe()
+		defer b.Close()
+		go b.Write([]byte("GET / HTTP/1.1\r\nHost: h\r\n")) // and nothing more
+		start := time.Now()
+		_, _, err := UpgradeConn(a, &Options{HandshakeTimeout: 3 * time.Second})
+		if !errors.Is(err, os.ErrDeadlineExceeded) {
+			t.Fatalf("UpgradeConn = %v, want os.ErrDeadlineExceeded", err)
+		}
+		if d := time.Since(start); d != 3*time.Second {
+			t.Errorf("gave up after %v, want 3s", d)
+		}
+		if _, err := b.Read(make([]byte, 1)); err != io.EOF {
+			t.Errorf("client end after the timeout: %v, want the connection closed", err)
+		}
+	})
 }
 
 func BenchmarkUpgrade(b *testing.B) {
