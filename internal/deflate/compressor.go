@@ -74,8 +74,9 @@ func NewCompressor(level, windowBits int, takeover bool) *Compressor {
 }
 
 // begin returns the encoder of the message in progress, starting one if
-// there is none.
-func (c *Compressor) begin() *encoder {
+// there is none. hint is the size of the input at hand, which bounds the
+// history worth copying into a fresh encoder (histSpan).
+func (c *Compressor) begin(hint int) *encoder {
 	if c.e != nil {
 		return c.e
 	}
@@ -89,8 +90,14 @@ func (c *Compressor) begin() *encoder {
 		e.invalidate()
 		e.win = e.win[:0]
 		if c.takeover {
-			e.win = append(e.win, c.hist[c.histPos:]...)
-			e.win = append(e.win, c.hist[:c.histPos]...)
+			// The last keep bytes of the ring, oldest first.
+			keep := min(len(c.hist), histSpan(hint))
+			if p := int(c.histPos); keep > p {
+				e.win = append(e.win, c.hist[len(c.hist)-(keep-p):]...)
+				e.win = append(e.win, c.hist[:p]...)
+			} else {
+				e.win = append(e.win, c.hist[p-keep:p]...)
+			}
 		}
 	} else if len(e.win) == cap(e.win) {
 		e.slide()
@@ -112,7 +119,7 @@ func (c *Compressor) Append(dst, p []byte) []byte {
 	if len(p) == 0 {
 		return dst
 	}
-	e := c.begin()
+	e := c.begin(len(p))
 	e.out = dst
 	for len(p) > 0 {
 		if len(e.win) == cap(e.win) {

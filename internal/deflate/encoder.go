@@ -212,11 +212,13 @@ func (e *encoder) literal(b byte) {
 }
 
 // catchUp offers the positions from e.hashed to e.pos, history that the
-// tables do not hold yet, to the tables. The most recent bytes are inserted
-// densely: at least 4 KiB, and more for a larger input (up to all the
-// history); older history is inserted at every 8th position only, which the
-// matchers make up for by extending matches backwards. So a small message
-// with 32 KiB of history costs about 7500 insertions, not 32768.
+// tables do not hold yet, to the tables, with an effort in proportion to
+// the input at hand (pending bytes): the last max(2 KiB, 2*pending) bytes
+// at every position, the 32*pending bytes before them at every 4th
+// position, and older history not at all (histSpan). The matchers make up
+// for the sparse part by extending matches backwards. So a 300-byte message
+// with 32 KiB of history costs about 4500 insertions, not 32768, and a
+// message of 1 KiB or more gets all of its history.
 func (e *encoder) catchUp(end int) {
 	from, to := e.hashed, min(e.pos, end-3)
 	if from >= to {
@@ -224,39 +226,63 @@ func (e *encoder) catchUp(end int) {
 		return
 	}
 	pending := end - e.pos
-	dense := min(to-from, max(4096, 4*pending))
+	dense := to - min(to-from, denseSpan(pending))
+	sparse := max(from, to-histSpan(pending))
 	if e.level.chain == 0 {
-		e.insertFast(from, to-dense, 8)
-		e.insertFast(to-dense, to, 1)
+		e.insertFast(sparse, dense, 4)
+		e.insertFast(dense, to, 1)
 	} else {
-		e.insertChain(from, to-dense, 8)
-		e.insertChain(to-dense, to, 1)
+		e.insertChain(sparse, dense, 4)
+		e.insertChain(dense, to, 1)
 	}
 	e.hashed = e.pos
 }
 
+// insertFast enters every step-th position from from to to, each of which
+// has 4 bytes to hash, into the table of the fast matcher.
 func (e *encoder) insertFast(from, to, step int) {
 	if e.fast == nil {
 		e.fast = new([1 << fastBits]int32)
 	}
 	t := e.fast
 	win := e.win
-	for i := from; i < to; i += step {
-		t[hash4(binary.LittleEndian.Uint32(win[i:]), fastBits)] = int32(i) + e.off
+	off := e.off
+	i := from
+	if step == 1 {
+		// Four positions from one 8-byte load.
+		for ; i+4 <= to && i+8 <= len(win); i += 4 {
+			u := binary.LittleEndian.Uint64(win[i:])
+			v := int32(i) + off
+			t[hash4(uint32(u), fastBits)] = v
+			t[hash4(uint32(u>>8), fastBits)] = v + 1
+			t[hash4(uint32(u>>16), fastBits)] = v + 2
+			t[hash4(uint32(u>>24), fastBits)] = v + 3
+		}
+	}
+	for ; i < to; i += step {
+		t[hash4(binary.LittleEndian.Uint32(win[i:]), fastBits)] = int32(i) + off
 	}
 }
 
+// insertChain enters every step-th position from from to to, each of
+// which has 4 bytes to hash, into the hash chains.
 func (e *encoder) insertChain(from, to, step int) {
 	e.chainTables()
 	head, prev := e.head, e.prev
 	win := e.win
+	off := e.off
 	for i := from; i < to; i += step {
 		h := hash4(binary.LittleEndian.Uint32(win[i:]), chainBits)
-		v := int32(i) + e.off
+		v := int32(i) + off
 		prev[v&(maxWindow-1)] = head[h]
 		head[h] = v
 	}
 }
+
+// denseSpan and histSpan are the bytes of history that catchUp enters into
+// the tables at every position, and in all, for pending bytes of input.
+func denseSpan(pending int) int { return max(2048, 2*pending) }
+func histSpan(pending int) int  { return denseSpan(pending) + 32*pending }
 
 func (e *encoder) chainTables() {
 	if e.head == nil {
