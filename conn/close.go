@@ -98,11 +98,9 @@ func (c *Conn) peerClosed(code frame.CloseCode, reason string) error {
 func (c *Conn) markCloseRcvd(ce *CloseError) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	select {
-	case <-c.closeRcvd:
-	default:
+	if !c.closeRcvd {
 		c.peerClose = ce
-		close(c.closeRcvd)
+		c.closeRcvd = true
 	}
 }
 
@@ -153,10 +151,11 @@ func (c *Conn) sendCloseOnce(code frame.CloseCode, reason string) (bool, error) 
 // frames that break the rules, since the connection is failing anyway.
 // The caller holds rlock.
 func (c *Conn) awaitClose(deadline time.Time) bool {
-	select {
-	case <-c.closeRcvd:
+	c.mu.Lock()
+	rcvd := c.closeRcvd
+	c.mu.Unlock()
+	if rcvd {
 		return true
-	default:
 	}
 	c.nc.SetReadDeadline(deadline)
 	isClose := c.inCtrl && c.ctrlOp == frame.OpClose

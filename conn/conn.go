@@ -195,7 +195,7 @@ type Conn struct {
 	// Closing. Guarded by mu.
 	mu          sync.Mutex
 	closeSent   bool
-	closeRcvd   chan struct{} // closed when the peer's Close frame arrives
+	closeRcvd   bool // the peer's Close frame arrived
 	peerClose   *CloseError
 	failure     error // why the connection was failed or closed locally
 	pings       map[string]chan struct{}
@@ -211,13 +211,12 @@ type Conn struct {
 // The Conn owns nc from now on: closing the Conn closes nc.
 func New(nc net.Conn, role frame.Role, buffered []byte, opts *Options) *Conn {
 	c := &Conn{
-		nc:        nc,
-		role:      role,
-		closed:    make(chan struct{}),
-		closeRcvd: make(chan struct{}),
-		rlock:     make(chan struct{}, 1),
-		wmsg:      make(chan struct{}, 1),
-		wframe:    make(chan struct{}, 1),
+		nc:     nc,
+		role:   role,
+		closed: make(chan struct{}),
+		rlock:  make(chan struct{}, 1),
+		wmsg:   make(chan struct{}, 1),
+		wframe: make(chan struct{}, 1),
 	}
 	if opts != nil {
 		c.opts = *opts
@@ -241,9 +240,12 @@ func New(nc net.Conn, role frame.Role, buffered []byte, opts *Options) *Conn {
 	if o.KeepaliveInterval > 0 && o.KeepaliveTimeout <= 0 {
 		o.KeepaliveTimeout = 2 * o.KeepaliveInterval
 	}
-	c.rbuf = make([]byte, max(o.ReadBufferSize, len(buffered)))
+	// One allocation for both buffers.
+	rsize, wsize := max(o.ReadBufferSize, len(buffered)), o.WriteBufferSize+frame.MaxHeaderLen
+	bufs := make([]byte, rsize+wsize)
+	c.rbuf = bufs[:rsize:rsize]
 	c.rend = copy(c.rbuf, buffered)
-	c.wbuf = make([]byte, 0, o.WriteBufferSize+frame.MaxHeaderLen)
+	c.wbuf = bufs[rsize:rsize:len(bufs)]
 	c.dec.Role = role
 	c.mr.c = c
 	c.mw.c = c

@@ -179,6 +179,15 @@ func TestCheckOrigin(t *testing.T) {
 		{origin: "http://localhost:3000", host: "a.example", patterns: []string{"*.example.com"}, ok: false},
 		{origin: "null", host: "a.example", ok: false},
 		{origin: "::", host: "a.example", ok: false},
+		{origin: "https://", host: "a.example", ok: false},
+		{origin: "://a.example", host: "a.example", ok: false},
+		{origin: "https://a.example/", host: "a.example", ok: true},
+		{origin: "https://evil.example/a.example", host: "a.example", ok: false},
+		{origin: "https://a.example@evil.example", host: "a.example", ok: false},
+		{origin: "https://x@a.example", host: "a.example", ok: true},
+	}
+	if allocs := testing.AllocsPerRun(100, func() { CheckOrigin("https://sub.example.com", "a.example", []string{"*.example.com"}) }); allocs != 0 {
+		t.Errorf("CheckOrigin of an allowed origin: %v allocations, want 0", allocs)
 	}
 	for _, tt := range tests {
 		err := CheckOrigin(tt.origin, tt.host, tt.patterns)

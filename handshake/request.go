@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"net/url"
 	"path"
 	"strings"
 )
@@ -168,19 +167,38 @@ func CheckOrigin(origin, host string, patterns []string) error {
 	if origin == "" {
 		return nil
 	}
-	u, err := url.Parse(origin)
-	if err != nil || u.Host == "" {
+	originHost, ok := hostOfOrigin(origin)
+	if !ok {
 		return &Error{Status: http.StatusForbidden, Err: fmt.Errorf("%w: malformed Origin %q", ErrOrigin, origin)}
 	}
-	if strings.EqualFold(u.Host, host) {
+	if strings.EqualFold(originHost, host) {
 		return nil
 	}
 	for _, p := range patterns {
-		if ok, _ := path.Match(strings.ToLower(p), strings.ToLower(u.Host)); ok {
+		if ok, _ := path.Match(strings.ToLower(p), strings.ToLower(originHost)); ok {
 			return nil
 		}
 	}
 	return &Error{Status: http.StatusForbidden, Err: fmt.Errorf("%w: %s is not allowed for host %s", ErrOrigin, origin, host)}
+}
+
+// hostOfOrigin returns the host[:port] of an origin serialized as
+// [RFC 6454, Section 6.2] does, scheme "://" host [":" port], tolerating a
+// path after it. "null" and anything without a host are malformed.
+//
+// [RFC 6454, Section 6.2]: https://www.rfc-editor.org/rfc/rfc6454#section-6.2
+func hostOfOrigin(origin string) (string, bool) {
+	scheme, rest, ok := strings.Cut(origin, "://")
+	if !ok || scheme == "" || strings.ContainsAny(scheme, "/?#@") {
+		return "", false
+	}
+	if i := strings.IndexAny(rest, "/?#"); i >= 0 {
+		rest = rest[:i]
+	}
+	if _, hostport, ok := strings.Cut(rest, "@"); ok {
+		rest = hostport // userinfo has no place in an origin, but is not the host
+	}
+	return rest, rest != ""
 }
 
 // SelectSubprotocol returns the first of the server's supported
