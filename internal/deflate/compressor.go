@@ -114,7 +114,12 @@ func (c *Compressor) begin(hint int) *encoder {
 // if none is in progress, and appends the output bytes that are complete to
 // dst, returning the extended slice. The output may lag the input: bytes
 // and bits are held until more input or [Compressor.Finish] completes them.
-// Append does not retain p or dst.
+// Append does not retain p or dst, and they must not overlap.
+//
+// A message that begins on a pooled state that another Compressor used
+// last draws on as much of the history as the first input at hand
+// warrants (the whole 32 KiB for 1 KiB or more, the last 12 KiB or so for
+// 300 bytes), so a message sent in pieces is best begun with a large one.
 func (c *Compressor) Append(dst, p []byte) []byte {
 	if len(p) == 0 {
 		return dst

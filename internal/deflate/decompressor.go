@@ -171,6 +171,11 @@ func (s *source) Read(p []byte) (int, error) {
 	return n, nil
 }
 
+// eofReader is an empty io.Reader.
+type eofReader struct{}
+
+func (eofReader) Read([]byte) (int, error) { return 0, io.EOF }
+
 // NewDecompressor returns a Decompressor for the messages the peer sends,
 // compressed with an LZ77 window of 2^windowBits bytes
 // ([RFC 7692, Section 7.1.2]); values below 8 count as 8 and values above 15
@@ -192,8 +197,8 @@ func NewDecompressor(windowBits int, takeover bool) *Decompressor {
 // of the message's frames one after the other, without the
 // 0x00 0x00 0xff 0xff that [RFC 7692, Section 7.2.2] says to append, since
 // the Decompressor appends it itself. src must return io.EOF at the end of
-// the payload. The Decompressor keeps src until the message has been read
-// to its end, or until Reset.
+// the payload; a nil src is an empty payload. The Decompressor keeps src
+// until the message has been read to its end, or until Begin or Reset.
 //
 // If the previous message was not read to its end, Begin abandons it and
 // forgets the history, as [Decompressor.Reset] does: the peer's next
@@ -203,6 +208,9 @@ func NewDecompressor(windowBits int, takeover bool) *Decompressor {
 func (d *Decompressor) Begin(src io.Reader) {
 	if d.state == stateActive || d.state == stateFailed {
 		d.Reset()
+	}
+	if src == nil {
+		src = eofReader{} // an empty payload, which is not valid DEFLATE data
 	}
 	st := inflaterPool.Get().(*inflater)
 	st.src = source{r: src, rec: st.src.rec[:0]}

@@ -21,35 +21,39 @@
 // and keeping one per connection costs a megabyte per idle connection.
 //
 // The Compressor here is its own DEFLATE encoder. While a message is in
-// progress it borrows a pooled state, about 600 KiB: a window buffer, hash
-// tables and a token buffer. The tables hold positions relative to an
-// offset, so handing them to another stream is a change of the offset, not
-// a clearing of the tables. The message's history is copied into the
-// window buffer and, unless the encoder comes back to the Compressor that
-// used it last, its most recent part is entered into the hash tables (see
-// below). No back-reference reaches further than 2^windowBits bytes, so
-// every window size the peers can negotiate ([RFC 7692, Section 7.1.2]) is
-// honoured exactly. Each block is sent stored, with the fixed Huffman code
-// or with a dynamic one, whichever is smallest; dynamic codes are limited
-// to 15 bits (7 for the code-length code), as RFC 1951 requires.
+// progress it borrows a pooled state: a 96 KiB window buffer, a 64 KiB
+// token buffer and hash tables (64 KiB at level 1, 256 KiB of hash chains
+// at levels 2 to 9). The tables hold positions relative to an offset, so
+// handing them to another stream is a change of the offset, not a
+// clearing of the tables. No back-reference reaches further than
+// 2^windowBits bytes, so every window size the peers can negotiate
+// ([RFC 7692, Section 7.1.2]) is honoured exactly. Each block is sent
+// stored, with the fixed Huffman code or with a dynamic one, whichever is
+// smallest; dynamic codes are limited to 15 bits (7 for the code-length
+// code), as RFC 1951 requires.
 //
-// When a message begins on an encoder last used by another stream, the
-// history must be entered into the hash tables before it can be matched.
-// The last 4 KiB of it, or four times the input at hand if that is more,
-// are entered at every position; older history at every 8th position,
-// which the matchers make up for by extending matches backwards. So a
-// small message with 32 KiB of history costs about 7500 insertions.
+// When the pooled state comes back to the Compressor that used it last,
+// its tables still hold that Compressor's history and the message costs
+// nothing extra. Otherwise the history is copied into the window buffer
+// and entered into the hash tables with an effort in proportion to the
+// message: the last max(2 KiB, twice the input at hand) bytes at every
+// position, the 32 times the input before them at every fourth, older
+// history not at all. The matchers extend matches backwards, which makes
+// up for most of what the sparse part misses. So a 300-byte chat message
+// with 32 KiB of history costs about 4500 insertions, and one of 1 KiB or
+// more can refer to all of its history.
 //
 // # Memory
 //
 // Between messages, with context takeover, a Compressor holds its
 // history, 2^windowBits bytes, and a Decompressor the last 2^windowBits
 // bytes of output; without takeover they hold nothing but their own small
-// structs (64 bytes each on 64-bit platforms). The pooled state is held
-// only while a message is in progress: about 600 KiB for a Compressor
-// (less at level 1, which needs no hash chains), and for a Decompressor a
-// flate reader (about 45 KiB), a 32 KiB ring of output, and a copy of
-// the message's compressed bytes.
+// structs (64 bytes each on 64-bit platforms, allocation included). The
+// pooled states are held only while a message is in progress: about
+// 240 KiB for a Compressor at level 1 and 430 KiB at levels 2 to 9, and
+// for a Decompressor a flate reader (about 40 KiB), a 32 KiB ring of
+// output, and a copy of the message's compressed bytes, kept so that a
+// message cut by an error of its source can be resumed.
 //
 // # Concurrency
 //

@@ -139,9 +139,32 @@ func (e *encoder) findMatch(i, cand, end, best, chain, nice, rep int) (length, d
 			}
 		}
 	}
+	if maxLen < 8 {
+		// Too close to the end for 8-byte loads.
+		for ; chain > 0 && cand >= lowest && cand < i; chain-- {
+			if n := matchLen(win[cand:cand+maxLen], win[i:i+maxLen]); n > best {
+				best, length, dist = n, n, i-cand
+			}
+			next := int(prev[(int32(cand)+off)&(maxWindow-1)] - off)
+			if next >= cand {
+				break
+			}
+			cand = next
+		}
+		return length, dist
+	}
+	cv8 := binary.LittleEndian.Uint64(win[i:])
+	cur := win[i : i+maxLen]
 	for ; chain > 0 && cand >= lowest && cand < i; chain-- {
-		if win[cand+best] == win[i+best] && binary.LittleEndian.Uint32(win[cand:]) == cv {
-			n := 4 + matchLen(win[cand+4:cand+maxLen], win[i+4:i+maxLen])
+		// A candidate cannot beat best unless it matches at best (the
+		// test skips most candidates with one byte read once best is
+		// long); then the first 8 bytes are compared at once.
+		if best < 8 || win[cand+best] == cur[best] {
+			x := binary.LittleEndian.Uint64(win[cand:]) ^ cv8
+			n := bits.TrailingZeros64(x) >> 3
+			if x == 0 {
+				n = 8 + matchLen(win[cand+8:cand+maxLen], cur[8:])
+			}
 			if n > best {
 				best, length, dist = n, n, i-cand
 				if n >= nice {
