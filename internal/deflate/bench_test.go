@@ -158,6 +158,68 @@ func BenchmarkDecompress(b *testing.B) {
 	})
 }
 
+// BenchmarkDecompressFlate reads the same payloads with a bare
+// compress/flate reader, reset for each message onto the history, as a
+// baseline for the Decompressor's own work.
+func BenchmarkDecompressFlate(b *testing.B) {
+	b.Run("chat", func(b *testing.B) {
+		msgs := chatMessages(1, 1000)
+		payloads := compressMessages(NewCompressor(1, 15, true), msgs, nil)
+		benchFlate(b, msgs, payloads, true)
+	})
+	b.Run("text-1MiB", func(b *testing.B) {
+		msgs := [][]byte{text(7, 1<<20)}
+		payloads := compressMessages(NewCompressor(1, 15, false), msgs, nil)
+		benchFlate(b, msgs, payloads, false)
+	})
+}
+
+func benchFlate(b *testing.B, msgs, payloads [][]byte, takeover bool) {
+	total := 0
+	for i, p := range payloads {
+		payloads[i] = append(withTail(p), 0x01, 0x00, 0x00, 0xff, 0xff)
+		total += len(msgs[i])
+	}
+	b.SetBytes(int64(total / len(msgs)))
+	b.ReportAllocs()
+	var r bytes.Reader
+	fr := flate.NewReader(&r)
+	buf := make([]byte, 32<<10)
+	hist := make([]byte, 0, 1<<15)
+	i := 0
+	for b.Loop() {
+		k := i % len(msgs)
+		if k == 0 {
+			hist = hist[:0]
+		}
+		r.Reset(payloads[k])
+		fr.(flate.Resetter).Reset(&r, hist)
+		n := 0
+		for {
+			m, err := fr.Read(buf)
+			if takeover {
+				// Keep the last 32 KiB, as the Decompressor does.
+				if len(hist)+m > cap(hist) {
+					keep := max(0, cap(hist)-m)
+					hist = append(hist[:0], hist[len(hist)-min(keep, len(hist)):]...)
+				}
+				hist = append(hist, buf[max(0, m-cap(hist)):m]...)
+			}
+			n += m
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				b.Fatal(err)
+			}
+		}
+		if n != len(msgs[k]) {
+			b.Fatalf("message %d: %d bytes, want %d", k, n, len(msgs[k]))
+		}
+		i++
+	}
+}
+
 func benchDecompress(b *testing.B, msgs, payloads [][]byte, takeover bool) {
 	total := 0
 	for _, m := range msgs {

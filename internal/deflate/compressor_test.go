@@ -5,6 +5,7 @@ import (
 	"compress/flate"
 	"fmt"
 	"math/rand/v2"
+	"runtime"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -388,22 +389,50 @@ func TestInterleaved(t *testing.T) {
 	}
 }
 
+// recordTB is a testing.TB whose Fatalf records the failure and ends the
+// goroutine, so that a test can check that a checker fails.
+type recordTB struct {
+	testing.TB
+	failure string
+}
+
+func (r *recordTB) Helper() {}
+
+func (r *recordTB) Fatalf(format string, args ...any) {
+	r.failure = fmt.Sprintf(format, args...)
+	runtime.Goexit()
+}
+
+// failure runs check with a recordTB and returns the failure it reported.
+func failure(t *testing.T, check func(testing.TB)) string {
+	r := &recordTB{TB: t}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		check(r)
+	}()
+	<-done
+	return r.failure
+}
+
 // TestWindowChecker shows that the window check of checkDecodes can fail:
 // compress/flate reaches 4 KiB back in data that repeats every 4 KiB,
 // which a 512-byte window forbids, while our Compressor does not.
 func TestWindowChecker(t *testing.T) {
 	t.Parallel()
 	msg := bytes.Repeat(random(1, 4096), 16) // 64 KiB
-	var buf bytes.Buffer
-	w, _ := flate.NewWriter(&buf, flate.DefaultCompression)
-	w.Write(msg)
-	w.Flush()
-	out, st, err := testInflate(nil, buf.Bytes())
-	if err != nil || !bytes.Equal(out, msg) {
-		t.Fatalf("test inflater on compress/flate output: %d bytes, %v", len(out), err)
+	flatePayload := flateCompress(t, flate.DefaultCompression, 1<<15, false, [][]byte{msg})
+	got := failure(t, func(tb testing.TB) {
+		checkDecodes(tb, [][]byte{msg}, flatePayload, 1<<9, false)
+	})
+	if got == "" {
+		t.Fatalf("checkDecodes with window 512 accepts compress/flate output")
 	}
-	if st.MaxDist <= 1<<9 {
-		t.Fatalf("compress/flate output has longest distance %d; the check would not fail", st.MaxDist)
+	t.Logf("checkDecodes on compress/flate output, window 512: %s", got)
+	if got := failure(t, func(tb testing.TB) {
+		checkDecodes(tb, [][]byte{msg}, flatePayload, 1<<15, false)
+	}); got != "" {
+		t.Fatalf("checkDecodes with window 32768 rejects compress/flate output: %s", got)
 	}
 	for wb := MinWindowBits; wb <= MaxWindowBits; wb++ {
 		p := NewCompressor(BestSpeed, wb, false).Compress(nil, msg)

@@ -47,8 +47,9 @@ const (
 // [RFC 7692, Section 7.2.2]: https://www.rfc-editor.org/rfc/rfc7692#section-7.2.2
 var trailer = [...]byte{0x00, 0x00, 0xff, 0xff, 0x01, 0x00, 0x00, 0xff, 0xff}
 
-// maxPooledRecord bounds the record buffer an inflater keeps in the pool.
-const maxPooledRecord = 64 << 10
+// maxPooledRecord bounds the record buffer an inflater keeps in the pool:
+// one that grew larger for a large message is dropped.
+const maxPooledRecord = 1 << 20
 
 // An inflater is the pooled working state of a message being
 // decompressed.

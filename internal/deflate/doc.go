@@ -37,8 +37,8 @@
 // nothing extra. Otherwise the history is copied into the window buffer
 // and entered into the hash tables with an effort in proportion to the
 // message: the last max(2 KiB, twice the input at hand) bytes at every
-// position, the 32 times the input before them at every fourth, older
-// history not at all. The matchers extend matches backwards, which makes
+// position, the 32 times as many bytes as the input before them at every
+// fourth position, and older history not at all. The matchers extend matches backwards, which makes
 // up for most of what the sparse part misses. So a 300-byte chat message
 // with 32 KiB of history costs about 4500 insertions, and one of 1 KiB or
 // more can refer to all of its history.
@@ -53,7 +53,8 @@
 // 240 KiB for a Compressor at level 1 and 430 KiB at levels 2 to 9, and
 // for a Decompressor a flate reader (about 40 KiB), a 32 KiB ring of
 // output, and a copy of the message's compressed bytes, kept so that a
-// message cut by an error of its source can be resumed.
+// message cut by an error of its source can be resumed (the pool keeps
+// such copies of up to 1 MiB for reuse).
 //
 // # Concurrency
 //
