@@ -22,6 +22,23 @@
 // only seen while some goroutine reads, so an application that only
 // writes should still run a read loop.
 //
+// # Compression
+//
+// With Options.Deflate set (the server and client packages set it when
+// permessage-deflate, [RFC 7692], was negotiated), frames with RSV1 are
+// decompressed as they are read, the read limit applying to the
+// decompressed size, and messages of at least Options.CompressionThreshold
+// bytes are compressed as they are written. The compressor and
+// decompressor state is pooled across connections and borrowed only for
+// the length of a message; between messages a connection holds only its
+// history window for each direction that uses context takeover, 2^bits
+// bytes. Every window size from 8 to 15 bits is honoured.
+//
+// # Streams
+//
+// [NetConn] adapts a Conn to a [net.Conn], carrying a byte stream in
+// messages, with deadlines that do not break the connection.
+//
 // # Concurrency
 //
 // One goroutine may read while any number of goroutines write. A second
@@ -43,4 +60,5 @@
 //   - Use after close: an error matching [net.ErrClosed].
 //
 // [RFC 6455, Sections 5-8]: https://www.rfc-editor.org/rfc/rfc6455#section-5
+// [RFC 7692]: https://www.rfc-editor.org/rfc/rfc7692
 package conn
