@@ -128,16 +128,29 @@ var sources = []struct {
 }
 
 // flakyReader returns its data in pieces of random sizes, and now and
-// then a timeout, alone or with data.
+// then a timeout, alone or with data; with mustFail, at least one timeout
+// comes after the first piece.
 type flakyReader struct {
-	data []byte
-	r    *rand.Rand
-	errs int
+	data     []byte
+	r        *rand.Rand
+	errs     int
+	reads    int
+	mustFail bool
 }
 
 func (f *flakyReader) Read(p []byte) (int, error) {
 	if len(f.data) == 0 {
 		return 0, io.EOF
+	}
+	f.reads++
+	if f.mustFail && f.errs == 0 {
+		if f.reads == 1 && len(f.data) > 1 {
+			n := copy(p[:min(len(p), len(f.data)/2)], f.data)
+			f.data = f.data[n:]
+			return n, nil
+		}
+		f.errs++
+		return 0, os.ErrDeadlineExceeded
 	}
 	switch f.r.IntN(8) {
 	case 0:
@@ -222,7 +235,7 @@ func TestDecompressTimeout(t *testing.T) {
 	r := rand.New(rand.NewPCG(1, 2))
 	d := NewDecompressor(15, true)
 	for i, p := range payloads {
-		src := &flakyReader{data: p, r: r}
+		src := &flakyReader{data: p, r: r, mustFail: true}
 		d.Begin(src)
 		var got []byte
 		buf := make([]byte, 1000)

@@ -38,8 +38,8 @@ type token = uint32
 const matchBit = 1 << 31
 
 // An encoder is the working state of a message being compressed. It is
-// large, about 600 KiB, so it is pooled and held only while a message is in
-// progress; an idle Compressor holds none.
+// large, 240 KiB at level 1 and 430 KiB at the others, so it is pooled and
+// held only while a message is in progress; an idle Compressor holds none.
 type encoder struct {
 	// win holds history followed by the input of the message; bytes
 	// win[:pos] have been tokenized, and the tokens so far cover
