@@ -60,6 +60,7 @@ var lastID atomic.Uint64
 // sent stored, with the fixed Huffman code or with a dynamic one, whichever
 // is smallest.
 //
+// [RFC 7692, Section 7.1.1]: https://www.rfc-editor.org/rfc/rfc7692#section-7.1.1
 // [RFC 7692, Section 7.1.2]: https://www.rfc-editor.org/rfc/rfc7692#section-7.1.2
 func NewCompressor(level, windowBits int, takeover bool) *Compressor {
 	if level == DefaultCompression {

@@ -80,9 +80,9 @@ func FuzzDecompress(f *testing.F) {
 	f.Add([]byte{0x00, 0x05, 0x00, 0xfa, 0xff, 0x48, 0x65, 0x6c, 0x6c, 0x6f, 0x00}, uint8(0), false, []byte{})
 	f.Add([]byte{0xf3, 0x48, 0xcd, 0xc9, 0xc9, 0x07, 0x00, 0x00, 0x02, 0x00}, uint8(3), true, []byte{8, 2})
 	f.Add([]byte{0x04, 0x00, 0xfe, 0xff, 0xff, 0xff}, uint8(7), false, []byte{3})
-	f.Add(NewCompressor(1, 15, false).Compress(nil, bytes.Repeat([]byte{0}, 1<<20)), uint8(7), false, []byte{})
+	f.Add(NewCompressor(1, 15, false).Compress(nil, bytes.Repeat([]byte{0}, 64<<10)), uint8(7), false, []byte{})
 	f.Fuzz(func(t *testing.T, data []byte, wb uint8, takeover bool, cuts []byte) {
-		const limit = 4 << 20 // the caller's limit on a message
+		const limit = 1 << 20 // the caller's limit on a message
 		windowBits := MinWindowBits + int(wb)%8
 		window := 1 << windowBits
 		var payloads [][]byte
