@@ -135,10 +135,15 @@ offer-server-window-9|/takeover|-server-window 9|permessage-deflate; server_max_
 offer-client-window-10|/takeover|-client-window 10|permessage-deflate; client_max_window_bits=10
 offer-window-8|/takeover|-server-window 8 -client-window 8|permessage-deflate; server_max_window_bits=8; client_max_window_bits=8
 client-level-1|/takeover|-level 1|permessage-deflate
-client-level-9|/takeover|-level 9|permessage-deflate'
-# Endpoints only the Go server has: its compression levels.
+client-level-9|/takeover|-level 9|permessage-deflate
+client-default-threshold|/takeover|-threshold 0|permessage-deflate
+client-default-threshold-no-takeover|/takeover|-threshold 0 -no-server-takeover -no-client-takeover|permessage-deflate; server_no_context_takeover; client_no_context_takeover'
+# Endpoints only the Go server has: its compression levels and its
+# default threshold.
 go_server_only='level-1|/level-1||permessage-deflate
-level-9|/level-9||permessage-deflate'
+level-9|/level-9||permessage-deflate
+default-threshold|/default-threshold||permessage-deflate
+default-threshold-no-takeover|/default-threshold-no-takeover||permessage-deflate; server_no_context_takeover; client_no_context_takeover'
 
 # go_client SERVER PORT CASES runs the Go client through the cases.
 go_client() {
@@ -174,10 +179,10 @@ go_client ws-server "$ws_port" "$go_cases"
 # The summary: one row per case, with the wire size over the payload size
 # of the chat messages and of the 1.1 MiB binary, client→server/server→client.
 echo
-printf '%-10s %-10s %-25s %-5s %s\n' client server variant ok 'wire/payload c2s/s2c (or the failure)'
-printf '%-10s %-10s %-25s %-5s %s\n' ------ ------ ------- -- -------------------------------------
+printf '%-10s %-10s %-36s %-5s %s\n' client server variant ok 'wire/payload c2s/s2c (or the failure)'
+printf '%-10s %-10s %-36s %-5s %s\n' ------ ------ ------- -- -------------------------------------
 awk '{ note = ""; for (i = 6; i <= NF; i++) note = note (i > 6 ? " " : "") $i;
-       printf "%-10s %-10s %-25s %-5s %s\n", $2, $3, $4, $5, note }' "$results"
+       printf "%-10s %-10s %-36s %-5s %s\n", $2, $3, $4, $5, note }' "$results"
 total=$(wc -l <"$results")
 failed=$(awk '$5 == "FAIL"' "$results" | wc -l)
 echo

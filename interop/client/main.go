@@ -34,7 +34,7 @@ func main() {
 	serverBits := flag.Int("server-window", 0, "offer server_max_window_bits=N (8-15)")
 	clientBits := flag.Int("client-window", 0, "offer client_max_window_bits=N (8-15)")
 	level := flag.Int("level", 0, "compression level, 1-9 (0: the library's default)")
-	threshold := flag.Int("threshold", -1, "compression threshold in bytes (negative: compress every message)")
+	threshold := flag.Int("threshold", -1, "compression threshold in bytes (negative: compress every message; 0: the library's default, which sends short messages uncompressed)")
 	wbuf := flag.Int("write-buffer", 1000, "write buffer size, which is the frame size of streamed messages")
 	expect := flag.String("expect", "", "the Sec-WebSocket-Extensions the handshake must agree (empty: none)")
 	label := flag.String("label", "go-client go-server ?", "the peer, roles and variant for the RESULT line")

@@ -17,6 +17,10 @@ const GO_SERVER_VARIANTS = [
     'server_max_window_bits=9; client_max_window_bits=9'],
   ['level-1', 'permessage-deflate'],
   ['level-9', 'permessage-deflate'],
+  // The library's default threshold: short messages go uncompressed
+  // between compressed ones.
+  ['default-threshold', 'permessage-deflate'],
+  ['default-threshold-no-takeover', 'permessage-deflate; server_no_context_takeover; client_no_context_takeover'],
 ].map(([name, expect]) => ({ name, path: '/' + name, expect }));
 
 // Offers the ws client makes to the Go server's /takeover, which has no

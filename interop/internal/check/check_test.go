@@ -94,7 +94,11 @@ func TestRunAgainstEcho(t *testing.T) {
 		name    string
 		path    string
 		deflate *handshake.DeflateParams
-		want    string
+		// defaultThreshold leaves the client's CompressionThreshold at
+		// zero; otherwise it is -1, as in the command, so that even the
+		// short chat messages are compressed.
+		defaultThreshold bool
+		want             string
 	}{{
 		name: "off",
 		path: "/off",
@@ -117,6 +121,12 @@ func TestRunAgainstEcho(t *testing.T) {
 		deflate: &handshake.DeflateParams{ClientNoContextTakeover: true, ServerMaxWindowBits: 8, ClientMaxWindowBits: 8},
 		want:    "permessage-deflate; client_no_context_takeover; server_max_window_bits=8; client_max_window_bits=8",
 	}, {
+		name:             "both with the default threshold: short messages uncompressed between compressed ones",
+		path:             "/default-threshold",
+		deflate:          &handshake.DeflateParams{},
+		defaultThreshold: true,
+		want:             "permessage-deflate",
+	}, {
 		name: "client offers nothing",
 		path: "/takeover",
 		want: "",
@@ -126,14 +136,16 @@ func TestRunAgainstEcho(t *testing.T) {
 			t.Parallel()
 			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 			defer cancel()
+			threshold := -1
+			if tt.defaultThreshold {
+				threshold = 0
+			}
 			res, err := Run(ctx, Config{
 				URL:      base + tt.path,
 				Deflate:  tt.deflate,
 				Expect:   tt.want,
 				Streamed: true,
-				// As the client command does: compress even the short chat
-				// messages, which the default threshold would leave alone.
-				Conn: conn.Options{CompressionThreshold: -1},
+				Conn:     conn.Options{CompressionThreshold: threshold},
 			})
 			if err != nil {
 				t.Fatalf("Run: %v", err)

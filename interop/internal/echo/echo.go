@@ -12,7 +12,8 @@
 //     from and written to the TCP connection so far (handshake
 //     included), and echoed, the messages echoed so far. Checkers take
 //     these before and after a run of messages to see how much they
-//     shrank on the wire in each direction.
+//     shrank on the wire in each direction. shortUncompressed, if
+//     true, says that the server sends short messages uncompressed.
 //   - Every other message is echoed. Even-numbered messages (from 0) are
 //     read whole with Conn.Read and written with Conn.Write; odd ones are
 //     streamed through Conn.Reader and Conn.Writer in writes of varying
@@ -44,6 +45,10 @@ type Variant struct {
 	Name    string                   // the endpoint is "/" + Name
 	Deflate *handshake.DeflateParams // nil: compression off
 	Level   int                      // conn.Options.CompressionLevel
+	// DefaultThreshold leaves conn.Options.CompressionThreshold at zero,
+	// so that short messages go uncompressed between compressed ones;
+	// otherwise every message is compressed, however short.
+	DefaultThreshold bool
 }
 
 // Variants are the endpoints the server offers.
@@ -59,6 +64,8 @@ var Variants = []Variant{
 	{Name: "no-takeover-window-9", Deflate: &handshake.DeflateParams{ServerNoContextTakeover: true, ClientNoContextTakeover: true, ServerMaxWindowBits: 9, ClientMaxWindowBits: 9}},
 	{Name: "level-1", Deflate: &handshake.DeflateParams{}, Level: 1},
 	{Name: "level-9", Deflate: &handshake.DeflateParams{}, Level: 9},
+	{Name: "default-threshold", Deflate: &handshake.DeflateParams{}, DefaultThreshold: true},
+	{Name: "default-threshold-no-takeover", Deflate: &handshake.DeflateParams{ServerNoContextTakeover: true, ClientNoContextTakeover: true}, DefaultThreshold: true},
 }
 
 // StatsRequest is the message that asks for the connection's byte counts.
@@ -69,6 +76,10 @@ type Stats struct {
 	WireIn  int64 `json:"wireIn"`
 	WireOut int64 `json:"wireOut"`
 	Echoed  int   `json:"echoed"`
+	// ShortUncompressed says the server sends short messages
+	// uncompressed, so the wire size of short ones says nothing of
+	// context takeover.
+	ShortUncompressed bool `json:"shortUncompressed"`
 }
 
 // page is what / serves: a same-origin page for the browser check to run
@@ -93,17 +104,19 @@ type Server struct {
 func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
 	for _, v := range Variants {
+		threshold := -1
+		if v.DefaultThreshold {
+			threshold = 0
+		}
 		h := &server.Handler{
 			Options: &server.Options{
 				Deflate: v.Deflate,
 				Conn: conn.Options{
-					CompressionLevel: v.Level,
-					// Compress every message, however short, as the peers
-					// are set to.
-					CompressionThreshold: -1,
+					CompressionLevel:     v.Level,
+					CompressionThreshold: threshold,
 				},
 			},
-			Serve: func(c *conn.Conn, r *http.Request) { s.serve(v.Name, c, r) },
+			Serve: func(c *conn.Conn, r *http.Request) { s.serve(v, c, r) },
 		}
 		s.handlers = append(s.handlers, h)
 		mux.Handle("/"+v.Name, h)
@@ -174,11 +187,11 @@ const connTimeout = 2 * time.Minute
 // chunkSizes are the sizes of the writes of a streamed echo, in turn.
 var chunkSizes = []int{1, 13, 500, 4096, 70000, 7}
 
-func (s *Server) serve(variant string, c *conn.Conn, r *http.Request) {
+func (s *Server) serve(v Variant, c *conn.Conn, r *http.Request) {
 	ctx, cancel := context.WithTimeout(context.Background(), connTimeout)
 	defer cancel()
 	logf := func(format string, args ...any) {
-		s.Logger.Printf("echo: /%s %s: %s", variant, r.RemoteAddr, fmt.Sprintf(format, args...))
+		s.Logger.Printf("echo: /%s %s: %s", v.Name, r.RemoteAddr, fmt.Sprintf(format, args...))
 	}
 	counts, _ := s.conns.Load(r.RemoteAddr)
 	cc, _ := counts.(*countingConn)
@@ -189,7 +202,7 @@ func (s *Server) serve(variant string, c *conn.Conn, r *http.Request) {
 	}
 	echoed := 0
 	stats := func() error {
-		st := Stats{Echoed: echoed}
+		st := Stats{Echoed: echoed, ShortUncompressed: v.DefaultThreshold && c.Extensions() != ""}
 		if cc != nil {
 			st.WireIn, st.WireOut = cc.in.Load(), cc.out.Load()
 		}
