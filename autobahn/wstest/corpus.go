@@ -134,8 +134,6 @@ func reportCaseIDs() []string {
 	return ids
 }
 
-func reportFile(agent, id string) string { return reportFileName(agent, id) }
-
 // genJSON writes an Autobahn-style index.json: agents, case ids and
 // verdicts. Plain ASCII, very repetitive (compresses to a few percent).
 func genJSON(r *prng, size int) []byte {
@@ -158,7 +156,7 @@ func genJSON(r *prng, size int) []byte {
 				}
 				fmt.Fprintf(&b, "      \"%s\": {\n         \"behavior\": \"%s\",\n         \"behaviorClose\": \"OK\",\n", id, r.pick(reportBehaviors))
 				fmt.Fprintf(&b, "         \"duration\": %d,\n         \"remoteCloseCode\": %s,\n", 1+r.intn(40), code)
-				fmt.Fprintf(&b, "         \"reportfile\": \"%s\"\n      }", reportFile(fmt.Sprintf("%s-%d", agent, round), id))
+				fmt.Fprintf(&b, "         \"reportfile\": \"%s\"\n      }", reportFileName(fmt.Sprintf("%s-%d", agent, round), id))
 			}
 			b.WriteString("\n   }")
 		}
@@ -272,7 +270,7 @@ func genHTML(r *prng, size int) []byte {
 		for _, id := range ids {
 			beh := r.pick(reportBehaviors)
 			fmt.Fprintf(&b, "         <tr><td class=\"case_%s\"><a href=\"%s\">%s</a></td><td>%s</td><td class=\"close_ok\">%d ms</td></tr>\n",
-				strings.ToLower(strings.ReplaceAll(beh, "-", "_")), reportFile(agent, id), id, beh, 1+r.intn(40))
+				strings.ToLower(strings.ReplaceAll(beh, "-", "_")), reportFileName(agent, id), id, beh, 1+r.intn(40))
 		}
 		b.WriteString("      </table>\n")
 	}

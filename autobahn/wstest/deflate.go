@@ -330,17 +330,11 @@ func responseParams(h http.Header, offered bool) (*pmdParams, error) {
 	return out, nil
 }
 
-// The fuzzing server's ways of accepting offers, as Autobahn's section 13
-// cases define them: acceptFirst takes the first offer as it is; the
-// others ask for client_no_context_takeover and/or client_max_window_bits
-// and need an offer that allows it.
-func acceptFirst(offers []pmdOffer) *pmdAccept {
-	if len(offers) == 0 {
-		return nil
-	}
-	return &pmdAccept{offer: offers[0]}
-}
-
+// acceptWith is one of the fuzzing server's ways of accepting offers, as
+// Autobahn's section 13 cases define them: the first offer that allows
+// what it asks of the client (client_no_context_takeover, which every
+// offer allows, and a client_max_window_bits, which needs an offer with
+// that parameter), or none.
 func acceptWith(noContextTakeover bool, maxWindowBits int) func([]pmdOffer) *pmdAccept {
 	return func(offers []pmdOffer) *pmdAccept {
 		for _, o := range offers {
@@ -417,6 +411,8 @@ func newCodec(p pmdParams, isServer bool) *pmdCodec {
 // The standard library cannot bound its LZ77 window below 32 KiB, so
 // when the suite agreed to a smaller one it writes Huffman-only blocks,
 // which hold no back-references at all and so respect any window.
+//
+// [RFC 7692, Section 7.2.1]: https://www.rfc-editor.org/rfc/rfc7692#section-7.2.1
 func (c *pmdCodec) deflate(msg []byte) []byte {
 	c.txBuf.Reset()
 	if c.fw == nil {
