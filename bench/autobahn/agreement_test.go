@@ -92,7 +92,8 @@ func compared(id string) bool {
 
 // knownDifferences explains disagreements that are inherent rather than
 // faults of the suite, by run and case id. It is empty: every case of
-// every run agrees in behavior, behaviorClose and remoteCloseCode. The
+// every run agrees in behavior, behaviorClose and remoteCloseCode,
+// sections 12 and 13 included (in full with WSTEST_DEFLATE=full). The
 // cases most exposed to timing are 7.1.6 (always INFORMATIONAL whichever
 // order the peer processed the frames in) and the FAILED BY CLIENT cases
 // of coder/websocket's server (a 1 s server-drop timeout, far above
