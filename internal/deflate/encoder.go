@@ -109,13 +109,13 @@ type levelParams struct {
 	lazy   int  // lazy matching looks for a longer match while the one in hand is shorter than this; 0 is greedy
 	good   int  // a match in hand this long cuts the chain of the lazy look to a quarter
 	insert int  // greedy: matches up to this long have their inner positions hashed
-	skip   bool // fast matcher: step faster through data with no matches
+	skip   bool // greedy and fast matchers: step faster through data with no matches
 }
 
 var levels = [BestCompression + 1]levelParams{
 	1: {chain: 0, skip: true},
-	2: {chain: 4, nice: 16, insert: 8},
-	3: {chain: 16, nice: 32, insert: 16},
+	2: {chain: 4, nice: 16, insert: 8, skip: true},
+	3: {chain: 16, nice: 32, insert: 16, skip: true},
 	4: {chain: 16, nice: 16, lazy: 4, good: 4},
 	5: {chain: 32, nice: 32, lazy: 16, good: 8},
 	6: {chain: 128, nice: 128, lazy: 16, good: 8},

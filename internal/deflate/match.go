@@ -205,7 +205,8 @@ func (e *encoder) backUp(i, cand, n, lit int) (int, int, int) {
 }
 
 // matchGreedy is the matcher of levels 2 and 3: hash chains, and the first
-// longest match at each position is taken.
+// longest match at each position is taken. In data without matches it
+// steps faster, as matchFast does.
 func (e *encoder) matchGreedy(stop, end int) {
 	e.chainTables()
 	p := e.level
@@ -221,7 +222,11 @@ func (e *encoder) matchGreedy(stop, end int) {
 		}
 		n, dist := e.findMatch(i, cand, end, minMatch, p.chain, p.nice, r)
 		if n == 0 {
-			i++
+			step := 1
+			if p.skip {
+				step += min((i-lit)>>5, tokenSlack/2)
+			}
+			i += step
 			continue
 		}
 		rep = dist
@@ -236,6 +241,7 @@ func (e *encoder) matchGreedy(stop, end int) {
 		i = start + n2
 		lit = i
 	}
+	i = min(i, end)
 	e.emitLiterals(e.win[lit:i])
 	e.pos = i
 }
