@@ -309,10 +309,10 @@ func roundTripSets() []struct {
 // no back-reference is longer than the window.
 func TestRoundTrip(t *testing.T) {
 	t.Parallel()
-	levels := []int{DefaultCompression, 1, 2, 3, 4, 5, 6, 7, 8, 9}
+	levels := testLevels()
 	for _, set := range roundTripSets() {
 		for _, level := range levels {
-			for wb := MinWindowBits; wb <= MaxWindowBits; wb++ {
+			for _, wb := range testWindows() {
 				for _, takeover := range []bool{true, false} {
 					name := fmt.Sprintf("%s/level%d/window%d/takeover=%v", set.name, level, wb, takeover)
 					t.Run(name, func(t *testing.T) {
@@ -331,8 +331,8 @@ func TestRoundTrip(t *testing.T) {
 
 // TestRoundTripLarge is TestRoundTrip for 1 MiB messages, at a few levels.
 func TestRoundTripLarge(t *testing.T) {
-	if testing.Short() {
-		t.Skip("large messages")
+	if testing.Short() || raceEnabled {
+		t.Skip("large messages: the non-race run covers them")
 	}
 	t.Parallel()
 	msgs := [][]byte{text(11, 1<<20), random(11, 1<<20), repetitive(1 << 20), text(11, 1<<20)}
@@ -434,7 +434,7 @@ func TestWindowChecker(t *testing.T) {
 	}); got != "" {
 		t.Fatalf("checkDecodes with window 32768 rejects compress/flate output: %s", got)
 	}
-	for wb := MinWindowBits; wb <= MaxWindowBits; wb++ {
+	for _, wb := range testWindows() {
 		p := NewCompressor(BestSpeed, wb, false).Compress(nil, msg)
 		_, st, err := testInflate(nil, withTail(p))
 		if err != nil || st.MaxDist > 1<<wb {

@@ -173,7 +173,7 @@ func (f *flakyReader) Read(p []byte) (int, error) {
 func TestDecompress(t *testing.T) {
 	t.Parallel()
 	msgs := append(chatMessages(4, 20), text(1, 70000), nil, random(1, 3000), repetitive(40000), text(1, 70000))
-	for wb := MinWindowBits; wb <= MaxWindowBits; wb++ {
+	for _, wb := range testWindows() {
 		for _, takeover := range []bool{true, false} {
 			for _, level := range []int{flate.BestSpeed, flate.DefaultCompression} {
 				payloads := flateCompress(t, level, 1<<wb, takeover, msgs)
@@ -203,7 +203,7 @@ func TestDecompress(t *testing.T) {
 func TestDecompressOurs(t *testing.T) {
 	t.Parallel()
 	msgs := append(chatMessages(5, 30), text(2, 100000), nil, random(2, 5000), repetitive(40000))
-	for wb := MinWindowBits; wb <= MaxWindowBits; wb++ {
+	for _, wb := range testWindows() {
 		for _, takeover := range []bool{true, false} {
 			for _, level := range []int{1, 2, 6} {
 				t.Run(fmt.Sprintf("window%d/takeover=%v/level%d", wb, takeover, level), func(t *testing.T) {
@@ -268,7 +268,7 @@ func TestDecompressTimeout(t *testing.T) {
 // decodes, and one byte further does not.
 func TestDecompressWindow(t *testing.T) {
 	t.Parallel()
-	for wb := MinWindowBits; wb <= MaxWindowBits; wb++ {
+	for _, wb := range testWindows() {
 		w := 1 << wb
 		first := random(uint64(wb), w)
 		// A fixed block holding one match of length 4 and distance w (or

@@ -187,3 +187,26 @@ func checkDecodes(t testing.TB, msgs, payloads [][]byte, window int, takeover bo
 		}
 	}
 }
+
+// testWindows returns the window sizes the round-trip matrices run over:
+// all of them, or under -short and the race detector (which makes the
+// matrices take minutes, and is there for the pools' sake, not for
+// coverage) the smallest, the largest and two between.
+func testWindows() []int {
+	if testing.Short() || raceEnabled {
+		return []int{MinWindowBits, 9, 12, MaxWindowBits}
+	}
+	var all []int
+	for wb := MinWindowBits; wb <= MaxWindowBits; wb++ {
+		all = append(all, wb)
+	}
+	return all
+}
+
+// testLevels is testWindows for compression levels: one of each tier.
+func testLevels() []int {
+	if testing.Short() || raceEnabled {
+		return []int{DefaultCompression, BestSpeed, 4, BestCompression}
+	}
+	return []int{DefaultCompression, 1, 2, 3, 4, 5, 6, 7, 8, 9}
+}
