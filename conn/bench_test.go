@@ -1,6 +1,7 @@
 package conn
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"net"
@@ -11,36 +12,43 @@ import (
 )
 
 // TestSteadyStateAllocs checks that reading into a reused buffer and
-// writing uncompressed messages allocate nothing, in both roles.
+// writing uncompressed messages allocate nothing, in both roles, with a
+// context that cannot end and with one that can (as a request's can).
 func TestSteadyStateAllocs(t *testing.T) {
 	if raceEnabled {
 		t.Skip("the race detector allocates")
 	}
+	cancellable, cancel := context.WithCancel(context.Background())
+	defer cancel()
 	for _, size := range []int{100, 10000, 100000} {
-		t.Run(fmt.Sprint(size), func(t *testing.T) {
-			client, server := connPair(t, nil, nil)
-			msg := payloadOf(size)
-			buf := make([]byte, 0, size)
-			roundTrip := func() {
-				if err := client.Write(ctx, Binary, msg); err != nil {
-					t.Fatal(err)
-				}
-				_, b, err := server.Read(ctx, buf[:0])
-				if err != nil {
-					t.Fatal(err)
-				}
-				if err := server.Write(ctx, Binary, b); err != nil {
-					t.Fatal(err)
-				}
-				if _, _, err := client.Read(ctx, buf[:0]); err != nil {
-					t.Fatal(err)
-				}
-			}
-			roundTrip()
-			if allocs := testing.AllocsPerRun(50, roundTrip); allocs != 0 {
-				t.Errorf("%v allocations per round trip, want 0", allocs)
-			}
-		})
+		for _, ctx := range []context.Context{context.Background(), cancellable} {
+			t.Run(fmt.Sprintf("%d/%v", size, ctx), func(t *testing.T) { steadyStateAllocs(t, ctx, size) })
+		}
+	}
+}
+
+func steadyStateAllocs(t *testing.T, ctx context.Context, size int) {
+	client, server := connPair(t, nil, nil)
+	msg := payloadOf(size)
+	buf := make([]byte, 0, size)
+	roundTrip := func() {
+		if err := client.Write(ctx, Binary, msg); err != nil {
+			t.Fatal(err)
+		}
+		_, b, err := server.Read(ctx, buf[:0])
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := server.Write(ctx, Binary, b); err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := client.Read(ctx, buf[:0]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	roundTrip()
+	if allocs := testing.AllocsPerRun(50, roundTrip); allocs != 0 {
+		t.Errorf("%v allocations per round trip, want 0", allocs)
 	}
 }
 

@@ -240,6 +240,8 @@ func (c *Conn) shutdown() {
 	}
 	c.mu.Unlock()
 	c.nc.Close()
+	c.rwatch.release()
+	c.wwatch.release()
 }
 
 // isClosed reports whether err says the connection is closed.

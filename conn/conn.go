@@ -142,6 +142,9 @@ type Conn struct {
 	state  atomic.Int32
 	closed chan struct{} // closed when nc is closed
 
+	// Interrupting I/O when a call's context ends.
+	rwatch, wwatch watcher
+
 	// Reading. Guarded by rlock.
 	rlock    chan struct{}
 	rbuf     []byte
@@ -186,7 +189,6 @@ type Conn struct {
 	pong         [frame.MaxControlPayload]byte
 	pongLen      int
 	lastActivity atomic.Int64 // unix nanoseconds of the last bytes received
-	readCut      atomic.Bool  // the context of the read in progress has ended
 
 	// Compression, when permessage-deflate was negotiated. Guarded by wmsg.
 	deflater  *deflate.Compressor
@@ -250,6 +252,8 @@ func New(nc net.Conn, role frame.Role, buffered []byte, opts *Options) *Conn {
 	c.mr.c = c
 	c.mw.c = c
 	c.csrc.c = c
+	c.rwatch = watcher{c: c, read: true}
+	c.wwatch.c = c
 	if o.Deflate != nil {
 		c.setUpDeflate()
 	}
@@ -311,41 +315,3 @@ func tryLock(l chan struct{}) bool {
 		return false
 	}
 }
-
-// aLongTimeAgo is a deadline in the past, for interrupting I/O.
-var aLongTimeAgo = time.Unix(1, 0)
-
-// watch arranges for the read (or write) deadline of nc to move into the
-// past when ctx ends, interrupting I/O, and returns a function that undoes
-// that and reports whether it happened. It allocates only for contexts
-// that can end.
-func (c *Conn) watch(ctx context.Context, read bool) (stop func() bool) {
-	if read {
-		c.readCut.Store(false)
-	}
-	if ctx.Done() == nil {
-		return notFired
-	}
-	setDeadline := c.nc.SetWriteDeadline
-	if read {
-		setDeadline = c.nc.SetReadDeadline
-	}
-	done := make(chan struct{})
-	stopAfter := context.AfterFunc(ctx, func() {
-		if read {
-			c.readCut.Store(true)
-		}
-		setDeadline(aLongTimeAgo)
-		close(done)
-	})
-	return func() bool {
-		if stopAfter() {
-			return false
-		}
-		<-done
-		setDeadline(time.Time{})
-		return true
-	}
-}
-
-func notFired() bool { return false }

@@ -970,3 +970,40 @@ func TestReaderResumesAfterEndedContext(t *testing.T) {
 		t.Errorf("resumed reader = %q, %v; want 456789", rest, err)
 	}
 }
+
+// TestContextEndingBetweenCalls checks that a context that ends after the
+// calls made with it returned cuts nothing: not the next call under
+// another context, and not the pong answering a ping meanwhile.
+func TestContextEndingBetweenCalls(t *testing.T) {
+	c, peer := rawPair(t, frame.Server, nil)
+	first, cancel := context.WithCancel(ctx)
+	peer.send(true, frame.OpText, []byte("one"))
+	if _, b, err := c.Read(first, nil); err != nil || string(b) != "one" {
+		t.Fatalf("Read = %q, %v", b, err)
+	}
+	go c.Write(first, Text, []byte("reply"))
+	if f := peer.mustNext(); string(f.Payload) != "reply" {
+		t.Fatalf("peer got %q, want the reply", f.Payload)
+	}
+	cancel()
+	if _, _, err := c.Read(first, nil); !errors.Is(err, context.Canceled) {
+		t.Fatalf("Read with the ended context = %v, want context.Canceled", err)
+	}
+	if err := c.Write(first, Text, []byte("x")); !errors.Is(err, context.Canceled) {
+		t.Fatalf("Write with the ended context = %v, want context.Canceled", err)
+	}
+	peer.send(true, frame.OpPing, []byte("are you there"))
+	peer.send(true, frame.OpText, []byte("two"))
+	second, cancel2 := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel2()
+	if _, b, err := c.Read(second, nil); err != nil || string(b) != "two" {
+		t.Fatalf("Read under a new context = %q, %v", b, err)
+	}
+	if f := peer.mustNext(); f.Opcode != frame.OpPong || string(f.Payload) != "are you there" {
+		t.Fatalf("peer got %v %q, want the pong", f.Opcode, f.Payload)
+	}
+	go c.Write(ctx, Text, []byte("three"))
+	if f := peer.mustNext(); string(f.Payload) != "three" {
+		t.Fatalf("peer got %q after the ended context, want three", f.Payload)
+	}
+}

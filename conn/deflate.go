@@ -121,7 +121,7 @@ func (c *Conn) inflate(p []byte) (n int, done bool, err error) {
 		p = p[:limit-c.msgSize+1] // one byte more shows the limit is passed
 	}
 	n, err = c.inflater.Read(p)
-	for try := 0; isTimeout(err) && !c.readCut.Load() && try < 2; try++ {
+	for try := 0; err != nil && isTimeout(err) && !c.rwatch.interrupted() && try < 2; try++ {
 		// A timeout from the context of an earlier read, which the flate reader
 		// kept while it handed out what it had decompressed: no context has
 		// ended now, so carry on (the Decompressor resumes the message).

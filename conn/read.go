@@ -41,9 +41,9 @@ func (c *Conn) Read(ctx context.Context, buf []byte) (MessageType, []byte, error
 		return 0, buf, err
 	}
 	start := len(buf)
-	stop := c.watch(ctx, true)
+	watched := c.rwatch.begin(ctx)
 	typ, out, err := c.readMessage(buf)
-	fired := stop()
+	fired := watched && c.rwatch.end()
 	if err != nil {
 		if fired && isTimeout(err) {
 			if c.inMsg || c.inflating {
@@ -125,9 +125,9 @@ func (c *Conn) Reader(ctx context.Context) (MessageType, io.Reader, error) {
 		c.mr.cut = false
 		return c.msgType, &c.mr, nil
 	}
-	stop := c.watch(ctx, true)
+	watched := c.rwatch.begin(ctx)
 	err := c.nextMessage()
-	fired := stop()
+	fired := watched && c.rwatch.end()
 	if err != nil {
 		if fired && isTimeout(err) {
 			return 0, nil, ctx.Err()
@@ -205,9 +205,9 @@ func (r *messageReader) readContext(ctx context.Context, p []byte) (int, error) 
 		return 0, err
 	}
 	r.cut = false
-	stop := c.watch(ctx, true)
+	watched := c.rwatch.begin(ctx)
 	n, err := r.read(p)
-	fired := stop()
+	fired := watched && c.rwatch.end()
 	if err != nil && err != io.EOF {
 		if fired && isTimeout(err) {
 			r.cut = true
@@ -529,6 +529,12 @@ func (c *Conn) readFailed(err error) error {
 }
 
 func isTimeout(err error) bool {
+	if err == nil {
+		return false
+	}
+	if errors.Is(err, os.ErrDeadlineExceeded) {
+		return true
+	}
 	var ne net.Error
-	return errors.Is(err, os.ErrDeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout())
+	return errors.As(err, &ne) && ne.Timeout()
 }

@@ -73,9 +73,9 @@ func (c *Conn) writeDataFrame(ctx context.Context, fin bool, rsv byte, op frame.
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	stop := c.watch(ctx, false)
+	watched := c.wwatch.begin(ctx)
 	n, err := c.writeFrame(fin, rsv, op, p)
-	fired := stop()
+	fired := watched && c.wwatch.end()
 	if err == nil {
 		return nil
 	}
@@ -399,9 +399,9 @@ func (c *Conn) writeControl(ctx context.Context, op frame.Opcode, payload []byte
 	if c.closeWasSent() {
 		return errCloseSent
 	}
-	stop := c.watch(ctx, false)
+	watched := c.wwatch.begin(ctx)
 	n, err := c.writeFrame(true, 0, op, payload)
-	fired := stop()
+	fired := watched && c.wwatch.end()
 	if err != nil {
 		if fired && n == 0 {
 			return ctx.Err()
