@@ -178,7 +178,7 @@ type Conn struct {
 	// Writing. wmsg is held for a whole data message, wframe for one frame.
 	wmsg         chan struct{}
 	wframe       chan struct{}
-	wbuf         []byte
+	hdr          [frame.MaxHeaderLen]byte
 	bufs         net.Buffers
 	bufsArr      [2][]byte
 	mw           messageWriter
@@ -242,12 +242,8 @@ func New(nc net.Conn, role frame.Role, buffered []byte, opts *Options) *Conn {
 	if o.KeepaliveInterval > 0 && o.KeepaliveTimeout <= 0 {
 		o.KeepaliveTimeout = 2 * o.KeepaliveInterval
 	}
-	// One allocation for both buffers.
-	rsize, wsize := max(o.ReadBufferSize, len(buffered)), o.WriteBufferSize+frame.MaxHeaderLen
-	bufs := make([]byte, rsize+wsize)
-	c.rbuf = bufs[:rsize:rsize]
+	c.rbuf = make([]byte, max(o.ReadBufferSize, len(buffered)))
 	c.rend = copy(c.rbuf, buffered)
-	c.wbuf = bufs[rsize:rsize:len(bufs)]
 	c.dec.Role = role
 	c.mr.c = c
 	c.mw.c = c

@@ -99,19 +99,30 @@ func (c *Conn) writeDataFrame(ctx context.Context, fin bool, rsv byte, op frame.
 	return err
 }
 
-var maskPool = sync.Pool{New: func() any { b := make([]byte, 32<<10); return &b }}
+// A Conn holds no write buffer of its own, so an idle one costs less: a
+// small frame goes out from a pooled buffer, header and payload in one
+// write; a server writes a larger payload from where it is, and a client
+// masks it through a larger pooled buffer.
+const smallFrame = 4096
+
+var (
+	frameBuffers = sync.Pool{New: func() any { b := make([]byte, 0, smallFrame+frame.MaxHeaderLen); return &b }}
+	maskBuffers  = sync.Pool{New: func() any { b := make([]byte, 0, 32<<10); return &b }}
+)
 
 // writeFrame writes one frame and returns how many bytes of it reached nc.
 // The caller holds wframe. It does not modify p.
 func (c *Conn) writeFrame(fin bool, rsv byte, op frame.Opcode, p []byte) (int, error) {
 	h := frame.Header{Fin: fin, RSV: rsv, Opcode: op, Length: int64(len(p))}
 	if c.role == frame.Server {
-		buf := frame.AppendHeader(c.wbuf[:0], h)
-		if len(buf)+len(p) <= cap(buf) {
-			return c.nc.Write(append(buf, p...))
+		if len(p) <= smallFrame {
+			bp := frameBuffers.Get().(*[]byte)
+			n, err := c.nc.Write(append(frame.AppendHeader((*bp)[:0], h), p...))
+			frameBuffers.Put(bp)
+			return n, err
 		}
 		// Header and payload in one writev, without copying the payload.
-		c.bufs = append(c.bufsArr[:0], buf, p)
+		c.bufs = append(c.bufsArr[:0], frame.AppendHeader(c.hdr[:0], h), p)
 		n, err := c.bufs.WriteTo(c.nc)
 		c.bufsArr = [2][]byte{}
 		return int(n), err
@@ -120,12 +131,12 @@ func (c *Conn) writeFrame(fin bool, rsv byte, op frame.Opcode, p []byte) (int, e
 	// unpredictable; the payload is masked in chunks so p is never copied whole.
 	h.Masked = true
 	h.Key = mask.NewKey()
-	scratch := c.wbuf[:cap(c.wbuf)]
-	if len(p)+frame.MaxHeaderLen > len(scratch) {
-		bp := maskPool.Get().(*[]byte)
-		defer maskPool.Put(bp)
-		scratch = *bp
+	pool := &frameBuffers
+	if len(p) > smallFrame {
+		pool = &maskBuffers
 	}
+	bp := pool.Get().(*[]byte)
+	scratch := (*bp)[:cap(*bp)]
 	buf := frame.AppendHeader(scratch[:0], h)
 	moved, pos := 0, 0
 	for {
@@ -137,6 +148,7 @@ func (c *Conn) writeFrame(fin bool, rsv byte, op frame.Opcode, p []byte) (int, e
 		n, err := c.nc.Write(buf)
 		moved += n
 		if err != nil || len(p) == 0 {
+			pool.Put(bp)
 			return moved, err
 		}
 		buf = scratch[:0]
@@ -210,10 +222,7 @@ func (c *Conn) Writer(ctx context.Context, typ MessageType) (io.WriteCloser, err
 	w.sent = false
 	w.compressing = false
 	w.err = nil
-	if w.buf == nil {
-		w.buf = make([]byte, 0, c.opts.WriteBufferSize)
-	}
-	w.buf = w.buf[:0]
+	w.takeBuffer(c.opts.WriteBufferSize)
 	return w, nil
 }
 
@@ -224,6 +233,7 @@ type messageWriter struct {
 	ctx  context.Context
 	op   frame.Opcode // of the next frame
 	buf  []byte
+	bufp *[]byte // where buf came from, in writeBuffers
 	open bool
 	sent bool // a frame of the message went out
 	err  error
@@ -333,12 +343,34 @@ func (w *messageWriter) Close() error {
 	}
 	w.open = false
 	defer unlock(w.c.wmsg)
+	defer w.releaseBuffer()
 	if w.err != nil {
 		w.c.buffered.Add(-int64(len(w.buf)))
-		w.buf = w.buf[:0]
 		return w.err
 	}
 	return w.flush(true)
+}
+
+// writeBuffers hold what a message writer gathers into a frame, between
+// Conn.Writer and Close, for writers of the default frame size.
+var writeBuffers = sync.Pool{New: func() any { b := make([]byte, 0, DefaultWriteBufferSize); return &b }}
+
+// takeBuffer gives the writer a buffer of the given capacity.
+func (w *messageWriter) takeBuffer(size int) {
+	if size == DefaultWriteBufferSize {
+		w.bufp = writeBuffers.Get().(*[]byte)
+		w.buf = (*w.bufp)[:0]
+		return
+	}
+	w.buf = make([]byte, 0, size)
+}
+
+func (w *messageWriter) releaseBuffer() {
+	if w.bufp != nil {
+		writeBuffers.Put(w.bufp)
+		w.bufp = nil
+	}
+	w.buf = nil
 }
 
 // Ping sends a Ping frame with payload (at most 125 bytes) and waits for
