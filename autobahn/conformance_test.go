@@ -36,33 +36,16 @@ func checkResults(t *testing.T, results []*wstest.Result) {
 	t.Logf("%d cases: %v", len(results), counts)
 }
 
-// TODO(deflate): our server and client do not negotiate permessage-deflate
-// (RFC 7692) yet, so against them every case of sections 12 and 13 would
-// be UNIMPLEMENTED; they are left out here until then. The suite itself
-// runs them in autobahn/wstest (against its test subjects) and in
-// bench/autobahn (against gorilla, coder and gws). To turn them on:
-//
-//  1. enable permessage-deflate in the options of the subjects, at the
-//     TODO(deflate) marks in autobahn/internal/subject/subject.go: the
-//     server must accept an offer with server_max_window_bits=9 (13.3,
-//     13.5, 13.7) and server_no_context_takeover, the client must offer
-//     client_max_window_bits (else 13.3-13.6 are UNIMPLEMENTED, as
-//     Autobahn judges a client whose offer lets the server ask for no
-//     window);
-//  2. delete deflateNotYet and its use below.
-//
-// Sections 12 and 13 then run in their quick form (deflateQuickRows, a few
-// seconds); WSTEST_DEFLATE=full runs all 216 cases (several minutes per
-// role on two cores).
-var deflateNotYet = []string{"12.*", "13.*"}
-
+// Sections 12 and 13 (permessage-deflate) run in their quick form by
+// default (deflateQuickRows, a few seconds); WSTEST_DEFLATE=full runs all
+// 216 cases (several minutes per role on two cores), as .ci/run does.
 // deflateQuickRows are the rows of each 12.x and 13.x subsection run by
 // default (16, 256 and 1024 octets, and 8192 in 256-octet frames); the
 // other rows are 4 KiB to 128 KiB messages, a thousand each.
 var deflateQuickRows = map[int]bool{1: true, 3: true, 4: true, 11: true}
 
 func selectCases(t *testing.T) []wstest.Case {
-	exclude := append([]string{}, deflateNotYet...)
+	var exclude []string
 	if testing.Short() {
 		exclude = append(exclude, "9.*")
 	}
@@ -94,6 +77,9 @@ func TestServerConformance(t *testing.T) {
 	results, err := c.Run(context.Background())
 	if err != nil {
 		t.Fatal(err)
+	}
+	if len(results) != len(c.Cases) {
+		t.Fatalf("%d results for %d cases", len(results), len(c.Cases))
 	}
 	checkResults(t, results)
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/rfc6455/websocket/client"
 	"github.com/rfc6455/websocket/conn"
 	"github.com/rfc6455/websocket/frame"
+	"github.com/rfc6455/websocket/handshake"
 	"github.com/rfc6455/websocket/server"
 )
 
@@ -23,11 +24,10 @@ const readLimit = 64 << 20
 // type.
 func EchoHandler() http.Handler {
 	return &server.Handler{
-		// TODO(deflate): accept permessage-deflate here once the server
-		// can (any offer, including server_max_window_bits=9 and
-		// server_no_context_takeover), then delete deflateNotYet in
-		// autobahn/conformance_test.go.
-		Options: &server.Options{Conn: conn.Options{ReadLimit: readLimit}},
+		// Any permessage-deflate offer is accepted as made; every echo is
+		// compressed, however short, so that sections 12 and 13 exercise
+		// the compressor as well as the decompressor.
+		Options: &server.Options{Deflate: &handshake.DeflateParams{}, Conn: deflateConn},
 		Serve:   func(c *conn.Conn, r *http.Request) { echo(context.Background(), c) },
 	}
 }
@@ -48,10 +48,13 @@ func echo(ctx context.Context, c *conn.Conn) {
 	}
 }
 
-// TODO(deflate): offer permessage-deflate here once the client can, with
-// client_max_window_bits in the offer so that the suite may ask for a
-// smaller window (13.3-13.6).
-var clientOptions = &client.Options{Conn: conn.Options{ReadLimit: readLimit}}
+// deflateConn configures the subjects' connections.
+var deflateConn = conn.Options{ReadLimit: readLimit, CompressionThreshold: -1}
+
+// clientOptions offer permessage-deflate as browsers do, with
+// client_max_window_bits, so that the suite may ask for a smaller window
+// (13.3-13.6).
+var clientOptions = &client.Options{Deflate: &handshake.DeflateParams{}, Conn: deflateConn}
 
 // RunClient runs every case of the fuzzing server at base (such as
 // ws://127.0.0.1:9001) as agent, then asks it to write its reports.
