@@ -177,7 +177,7 @@ func TestAgreementWithAutobahn(t *testing.T) {
 				}
 				if codeString(w.RemoteCloseCode) != codeString(g.RemoteCloseCode) {
 					codeDiff++
-					t.Logf("case %s: remoteCloseCode real %s, ours %s", id, codeString(w.RemoteCloseCode), codeString(g.RemoteCloseCode))
+					t.Errorf("case %s: remoteCloseCode real %s, ours %s", id, codeString(w.RemoteCloseCode), codeString(g.RemoteCloseCode))
 				}
 				if w.Behavior == g.Behavior && w.BehaviorClose == g.BehaviorClose {
 					agree++
