@@ -95,9 +95,12 @@ func compared(id string) bool {
 // every run agrees in behavior, behaviorClose and remoteCloseCode,
 // sections 12 and 13 included (in full with WSTEST_DEFLATE=full). The
 // cases most exposed to timing are 7.1.6 (always INFORMATIONAL whichever
-// order the peer processed the frames in) and the FAILED BY CLIENT cases
-// of coder/websocket's server (a 1 s server-drop timeout, far above
-// loopback latency); an entry here would say why such a case differs.
+// order the peer processed the frames in) and the closing of
+// coder/websocket's server after a protocol error: about one run in
+// three, one of its failing cases of sections 3-5 closes TCP after the
+// suite's one second and is judged FAILED BY CLIENT, which is why a case
+// that disagrees runs again before it counts; an entry here would say why
+// a case differs every time.
 var knownDifferences = map[string]map[string]string{}
 
 // runSubject runs the cases of ref against the subject and returns the
@@ -141,6 +144,11 @@ func runSubject(t *testing.T, sr subjectRun, ids []string) map[string]*wstest.Re
 	return out
 }
 
+// sameVerdict reports whether our result for a case is the real suite's.
+func sameVerdict(w verdict, g *wstest.Result) bool {
+	return w.Behavior == g.Behavior && w.BehaviorClose == g.BehaviorClose && codeString(w.RemoteCloseCode) == codeString(g.RemoteCloseCode)
+}
+
 func codeString(p *int) string {
 	if p == nil {
 		return "none"
@@ -168,6 +176,28 @@ func TestAgreementWithAutobahn(t *testing.T) {
 			}
 			sort.Strings(ids)
 			got := runSubject(t, sr, ids)
+			// A verdict that hangs on timing (how soon a peer library closes
+			// TCP, under a loaded machine) may differ once; a case that
+			// disagrees is run again, twice at most, and agrees if a run
+			// reaches the real verdict. A fault of the suite disagrees every
+			// time.
+			retried := 0
+			for try := 0; try < 2; try++ {
+				var again []string
+				for _, id := range ids {
+					if g := got[id]; g != nil && !sameVerdict(want[id], g) {
+						again = append(again, id)
+					}
+				}
+				if len(again) == 0 {
+					break
+				}
+				retried += len(again)
+				t.Logf("running %v again", again)
+				for id, g := range runSubject(t, sr, again) {
+					got[id] = g
+				}
+			}
 			agree, explained, codeDiff := 0, 0, 0
 			for _, id := range ids {
 				w, g := want[id], got[id]
@@ -192,8 +222,8 @@ func TestAgreementWithAutobahn(t *testing.T) {
 				}
 				t.Error(msg)
 			}
-			line := fmt.Sprintf("%-36s cases %3d  agree %3d  explained %2d  disagree %2d  remoteCloseCode differs %2d",
-				sr.run, len(ids), agree, explained, len(ids)-agree-explained, codeDiff)
+			line := fmt.Sprintf("%-36s cases %3d  agree %3d  explained %2d  disagree %2d  remoteCloseCode differs %2d  runs again %2d",
+				sr.run, len(ids), agree, explained, len(ids)-agree-explained, codeDiff, retried)
 			t.Log(line)
 			summary = append(summary, line)
 		})
