@@ -4,16 +4,18 @@ go 1.26.0
 
 replace github.com/rfc6455/websocket => ../
 
-require github.com/rfc6455/websocket v0.0.0-00010101000000-000000000000
+require (
+	github.com/coder/websocket v1.8.15
+	github.com/gobwas/ws v1.5.0
+	github.com/gorilla/websocket v1.5.3
+	github.com/lxzan/gws v1.8.9
+	github.com/rfc6455/websocket v0.0.0-00010101000000-000000000000
+)
 
 require (
-	github.com/coder/websocket v1.8.15 // indirect
 	github.com/dolthub/maphash v0.1.0 // indirect
 	github.com/gobwas/httphead v0.1.0 // indirect
-	github.com/gobwas/ws v1.5.0 // indirect
-	github.com/gorilla/websocket v1.5.3 // indirect
 	github.com/klauspost/compress v1.17.9 // indirect
-	github.com/lxzan/gws v1.8.9 // indirect
 	golang.org/x/net v0.62.0 // indirect
 	golang.org/x/text v0.43.0 // indirect
 )
