@@ -35,14 +35,13 @@ func (c *Conn) Close(code frame.CloseCode, reason string) error {
 		return err
 	}
 	if !sent {
-		<-c.closed
+		<-c.done()
 		return errClosed
 	}
-	timer := time.NewTimer(c.opts.CloseTimeout)
-	defer timer.Stop()
-	select {
-	case <-c.closed:
-	case c.rlock <- struct{}{}:
+	ctx, cancel := context.WithTimeout(context.Background(), c.opts.CloseTimeout)
+	defer cancel()
+	switch err := c.rlock.lock(ctx, c); {
+	case err == nil:
 		// No one is reading: wait for the peer's Close frame here. What a message
 		// reader had pending lives in rbuf, which this overwrites.
 		c.mr.streaming, c.mr.pending = false, nil
@@ -54,8 +53,9 @@ func (c *Conn) Close(code frame.CloseCode, reason string) error {
 		if c.readErr == nil {
 			c.readErr = errClosed
 		}
-		unlock(c.rlock)
-	case <-timer.C:
+		c.rlock.unlock()
+	case ctx.Err() != nil:
+		// A reader holds rlock and has not seen the peer's Close frame in time.
 		c.shutdown()
 	}
 	return nil
@@ -65,10 +65,8 @@ func (c *Conn) Close(code frame.CloseCode, reason string) error {
 // handshake. Blocked reads and writes return. It returns an error matching
 // [net.ErrClosed] if the connection was already closed.
 func (c *Conn) CloseNow() error {
-	select {
-	case <-c.closed:
+	if c.isShut() {
 		return errClosed
-	default:
 	}
 	c.shutdown()
 	return nil
@@ -133,7 +131,7 @@ func (c *Conn) sendCloseOnce(code frame.CloseCode, reason string) (bool, error) 
 	payload := frame.AppendClose(buf[:0], code, reason)
 	ctx, cancel := context.WithTimeout(context.Background(), c.opts.CloseTimeout)
 	defer cancel()
-	if err := c.lock(ctx, c.wframe); err != nil {
+	if err := c.wframe.lock(ctx, c); err != nil {
 		return false, fmt.Errorf("conn: sending close frame: %w", err)
 	}
 	c.nc.SetWriteDeadline(time.Now().Add(c.opts.CloseTimeout))
@@ -227,14 +225,14 @@ func (c *Conn) closedErr() error {
 // shutdown closes the network connection, once.
 func (c *Conn) shutdown() {
 	c.mu.Lock()
-	select {
-	case <-c.closed:
+	if c.isShut() {
 		c.mu.Unlock()
 		return
-	default:
 	}
 	c.state.Store(int32(Closed))
-	close(c.closed)
+	if c.closedCh != nil {
+		close(c.closedCh)
+	}
 	if c.keepalive != nil {
 		c.keepalive.Stop()
 	}

@@ -1,7 +1,6 @@
 package conn
 
 import (
-	"context"
 	"net"
 	"sync"
 	"sync/atomic"
@@ -139,15 +138,16 @@ type Conn struct {
 	role frame.Role
 	opts Options // defaults filled in
 
-	state  atomic.Int32
-	closed chan struct{} // closed when nc is closed
+	state    atomic.Int32
+	closedCh chan struct{} // see done; guarded by mu
 
 	// Interrupting I/O when a call's context ends.
 	rwatch, wwatch watcher
 
 	// Reading. Guarded by rlock.
-	rlock    chan struct{}
+	rlock    ctxLock
 	rbuf     []byte
+	rbufArr  [DefaultReadBufferSize]byte // rbuf, when no larger one is asked for
 	rpos     int
 	rend     int
 	dec      frame.Decoder
@@ -176,8 +176,8 @@ type Conn struct {
 	csrc       compressedSource
 
 	// Writing. wmsg is held for a whole data message, wframe for one frame.
-	wmsg         chan struct{}
-	wframe       chan struct{}
+	wmsg         ctxLock
+	wframe       ctxLock
 	hdr          [frame.MaxHeaderLen]byte
 	bufs         net.Buffers
 	bufsArr      [2][]byte
@@ -213,12 +213,8 @@ type Conn struct {
 // The Conn owns nc from now on: closing the Conn closes nc.
 func New(nc net.Conn, role frame.Role, buffered []byte, opts *Options) *Conn {
 	c := &Conn{
-		nc:     nc,
-		role:   role,
-		closed: make(chan struct{}),
-		rlock:  make(chan struct{}, 1),
-		wmsg:   make(chan struct{}, 1),
-		wframe: make(chan struct{}, 1),
+		nc:   nc,
+		role: role,
 	}
 	if opts != nil {
 		c.opts = *opts
@@ -242,7 +238,11 @@ func New(nc net.Conn, role frame.Role, buffered []byte, opts *Options) *Conn {
 	if o.KeepaliveInterval > 0 && o.KeepaliveTimeout <= 0 {
 		o.KeepaliveTimeout = 2 * o.KeepaliveInterval
 	}
-	c.rbuf = make([]byte, max(o.ReadBufferSize, len(buffered)))
+	if size := max(o.ReadBufferSize, len(buffered)); size <= len(c.rbufArr) {
+		c.rbuf = c.rbufArr[:size]
+	} else {
+		c.rbuf = make([]byte, size)
+	}
 	c.rend = copy(c.rbuf, buffered)
 	c.dec.Role = role
 	c.mr.c = c
@@ -282,32 +282,3 @@ func (c *Conn) LocalAddr() net.Addr { return c.nc.LocalAddr() }
 
 // RemoteAddr returns the remote network address.
 func (c *Conn) RemoteAddr() net.Addr { return c.nc.RemoteAddr() }
-
-// lock acquires a channel mutex, giving up when ctx ends or the
-// connection closes.
-func (c *Conn) lock(ctx context.Context, l chan struct{}) error {
-	select {
-	case l <- struct{}{}:
-		return nil
-	default:
-	}
-	select {
-	case l <- struct{}{}:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-c.closed:
-		return c.closedErr()
-	}
-}
-
-func unlock(l chan struct{}) { <-l }
-
-func tryLock(l chan struct{}) bool {
-	select {
-	case l <- struct{}{}:
-		return true
-	default:
-		return false
-	}
-}

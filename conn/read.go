@@ -30,10 +30,10 @@ const (
 // next Read returns the whole message. If a message was being streamed
 // through [Conn.Reader], its rest is discarded.
 func (c *Conn) Read(ctx context.Context, buf []byte) (MessageType, []byte, error) {
-	if err := c.lock(ctx, c.rlock); err != nil {
+	if err := c.rlock.lock(ctx, c); err != nil {
 		return 0, buf, err
 	}
-	defer unlock(c.rlock)
+	defer c.rlock.unlock()
 	if c.readErr != nil {
 		return 0, buf, c.readErr
 	}
@@ -110,10 +110,10 @@ func (c *Conn) discardMessage() error {
 // Reader or Read, except that a message whose reader failed because ctx
 // ended is resumed: the next Reader returns a reader that continues it.
 func (c *Conn) Reader(ctx context.Context) (MessageType, io.Reader, error) {
-	if err := c.lock(ctx, c.rlock); err != nil {
+	if err := c.rlock.lock(ctx, c); err != nil {
 		return 0, nil, err
 	}
-	defer unlock(c.rlock)
+	defer c.rlock.unlock()
 	if c.readErr != nil {
 		return 0, nil, c.readErr
 	}
@@ -179,10 +179,10 @@ func (r *messageReader) Read(p []byte) (int, error) { return r.readContext(r.ctx
 // handed out with.
 func (r *messageReader) readContext(ctx context.Context, p []byte) (int, error) {
 	c := r.c
-	if err := c.lock(ctx, c.rlock); err != nil {
+	if err := c.rlock.lock(ctx, c); err != nil {
 		return 0, err
 	}
-	defer unlock(c.rlock)
+	defer c.rlock.unlock()
 	if !r.streaming {
 		return 0, errStaleReader
 	}
@@ -515,16 +515,13 @@ func (c *Conn) readFailed(err error) error {
 		c.readErr = err
 		return err
 	}
-	select {
-	case <-c.closed:
-		c.readErr = c.closedErr()
-	default:
+	if !c.isShut() {
 		// The connection ended without a Close frame (Section 7.1.5: "the WebSocket Connection
 		// Close Code is considered to be 1006").
 		c.setFailure(&CloseError{Code: frame.CloseAbnormalClosure})
-		c.readErr = c.closedErr()
 		c.shutdown()
 	}
+	c.readErr = c.closedErr()
 	return c.readErr
 }
 

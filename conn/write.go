@@ -31,10 +31,10 @@ func (c *Conn) Write(ctx context.Context, typ MessageType, p []byte) error {
 		return err
 	}
 	defer c.buffered.Add(-int64(len(p)))
-	if err := c.lock(ctx, c.wmsg); err != nil {
+	if err := c.wmsg.lock(ctx, c); err != nil {
 		return err
 	}
-	defer unlock(c.wmsg)
+	defer c.wmsg.unlock()
 	if c.deflater != nil && len(p) >= c.threshold {
 		return c.writeCompressed(ctx, frame.Opcode(typ), p)
 	}
@@ -63,7 +63,7 @@ func (c *Conn) reserve(n int64) error {
 // writeDataFrame writes one frame of a data message under ctx. The caller
 // holds wmsg.
 func (c *Conn) writeDataFrame(ctx context.Context, fin bool, rsv byte, op frame.Opcode, p []byte) error {
-	if err := c.lock(ctx, c.wframe); err != nil {
+	if err := c.wframe.lock(ctx, c); err != nil {
 		return err
 	}
 	defer c.unlockFrame()
@@ -90,10 +90,8 @@ func (c *Conn) writeDataFrame(ctx context.Context, fin bool, rsv byte, op frame.
 	if n == 0 {
 		err = fmt.Errorf("conn: write failed: %w", err)
 	}
-	select {
-	case <-c.closed:
+	if c.isShut() {
 		return c.closedErr()
-	default:
 	}
 	c.abort(err)
 	return err
@@ -158,7 +156,7 @@ func (c *Conn) writeFrame(fin bool, rsv byte, op frame.Opcode, p []byte) (int, e
 // unlockFrame releases wframe and sends any control frame that was
 // queued while it was held.
 func (c *Conn) unlockFrame() {
-	unlock(c.wframe)
+	c.wframe.unlock()
 	c.flushControl()
 }
 
@@ -166,11 +164,11 @@ func (c *Conn) unlockFrame() {
 // free. If it is not, its holder writes them on release.
 func (c *Conn) flushControl() {
 	for c.pendingPong.Load() || c.pendingPing.Load() {
-		if !tryLock(c.wframe) {
+		if !c.wframe.tryLock() {
 			return
 		}
 		err := c.writePendingControl()
-		unlock(c.wframe)
+		c.wframe.unlock()
 		if err != nil {
 			c.abort(err)
 			return
@@ -212,7 +210,7 @@ func (c *Conn) Writer(ctx context.Context, typ MessageType) (io.WriteCloser, err
 	if typ != Text && typ != Binary {
 		return nil, fmt.Errorf("conn: invalid message type %d", typ)
 	}
-	if err := c.lock(ctx, c.wmsg); err != nil {
+	if err := c.wmsg.lock(ctx, c); err != nil {
 		return nil, err
 	}
 	w := &c.mw
@@ -342,7 +340,7 @@ func (w *messageWriter) Close() error {
 		return errWriterClosed
 	}
 	w.open = false
-	defer unlock(w.c.wmsg)
+	defer w.c.wmsg.unlock()
 	defer w.releaseBuffer()
 	if w.err != nil {
 		w.c.buffered.Add(-int64(len(w.buf)))
@@ -409,7 +407,7 @@ func (c *Conn) Ping(ctx context.Context, payload []byte) (time.Duration, error) 
 	case <-ctx.Done():
 		c.forgetPing(key, ch)
 		return 0, ctx.Err()
-	case <-c.closed:
+	case <-c.done():
 		return 0, c.closedErr()
 	}
 }
@@ -424,7 +422,7 @@ func (c *Conn) forgetPing(key string, ch chan struct{}) {
 
 // writeControl writes a control frame under ctx.
 func (c *Conn) writeControl(ctx context.Context, op frame.Opcode, payload []byte) error {
-	if err := c.lock(ctx, c.wframe); err != nil {
+	if err := c.wframe.lock(ctx, c); err != nil {
 		return err
 	}
 	defer c.unlockFrame()
@@ -438,10 +436,8 @@ func (c *Conn) writeControl(ctx context.Context, op frame.Opcode, payload []byte
 		if fired && n == 0 {
 			return ctx.Err()
 		}
-		select {
-		case <-c.closed:
+		if c.isShut() {
 			return c.closedErr()
-		default:
 		}
 		err = fmt.Errorf("conn: writing %v: %w", op, err)
 		c.abort(err)
@@ -454,10 +450,8 @@ func (c *Conn) writeControl(ctx context.Context, op frame.Opcode, payload []byte
 // peer has been silent for KeepaliveTimeout and pings one silent for
 // KeepaliveInterval.
 func (c *Conn) keepaliveTick() {
-	select {
-	case <-c.closed:
+	if c.isShut() {
 		return
-	default:
 	}
 	interval, timeout := c.opts.KeepaliveInterval, c.opts.KeepaliveTimeout
 	idle := time.Since(time.Unix(0, c.lastActivity.Load()))
@@ -472,9 +466,7 @@ func (c *Conn) keepaliveTick() {
 		next = min(interval, timeout-idle)
 	}
 	c.mu.Lock()
-	select {
-	case <-c.closed:
-	default:
+	if !c.isShut() {
 		c.keepalive.Reset(next)
 	}
 	c.mu.Unlock()

@@ -411,13 +411,36 @@ func TestUpgradeConnTimeout(t *testing.T) {
 	})
 }
 
+// TestUpgradeConnAllocs holds the raw path to two allocations an upgrade:
+// the strings of the handshake.Request it returns, and the Conn.
+func TestUpgradeConnAllocs(t *testing.T) {
+	if testing.CoverMode() != "" {
+		t.Skip("coverage counters allocate")
+	}
+	req := []byte("GET /chat HTTP/1.1\r\nHost: server.example.com\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nOrigin: http://server.example.com\r\nSec-WebSocket-Protocol: chat, superchat\r\nSec-WebSocket-Version: 13\r\n\r\n")
+	opts := &Options{Subprotocols: []string{"chat"}}
+	nc := &fakeConn{}
+	allocs := testing.AllocsPerRun(100, func() {
+		nc.in, nc.out = req, 0
+		c, _, err := UpgradeConn(nc, opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.CloseNow()
+	})
+	if allocs > 2 {
+		t.Errorf("%v allocations per raw upgrade, want at most 2", allocs)
+	}
+}
+
 func BenchmarkUpgrade(b *testing.B) {
 	req := []byte("GET /chat HTTP/1.1\r\nHost: server.example.com\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nOrigin: http://server.example.com\r\nSec-WebSocket-Protocol: chat, superchat\r\nSec-WebSocket-Version: 13\r\n\r\n")
 	opts := &Options{Subprotocols: []string{"chat"}}
 	b.Run("raw", func(b *testing.B) {
 		b.ReportAllocs()
+		nc := &fakeConn{}
 		for b.Loop() {
-			nc := &fakeConn{in: req}
+			nc.in, nc.out = req, 0
 			c, _, err := UpgradeConn(nc, opts)
 			if err != nil {
 				b.Fatal(err)

@@ -1,0 +1,72 @@
+package conn
+
+import (
+	"context"
+	"errors"
+	"net"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/rfc6455/websocket/frame"
+)
+
+func TestCtxLock(t *testing.T) {
+	a, b := net.Pipe()
+	defer b.Close()
+	c := New(a, frame.Server, nil, nil)
+	var l ctxLock
+	if err := l.lock(ctx, c); err != nil {
+		t.Fatal(err)
+	}
+	if l.tryLock() {
+		t.Fatal("tryLock took a held lock")
+	}
+
+	// A waiter whose context ends gives up with the context's error.
+	tctx, cancel := context.WithTimeout(ctx, 10*time.Millisecond)
+	defer cancel()
+	if err := l.lock(tctx, c); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("lock of a held lock under an ending context = %v, want context.DeadlineExceeded", err)
+	}
+
+	// Waiters are woken by unlock, one at a time holding the lock.
+	const waiters, rounds = 8, 200
+	var wg sync.WaitGroup
+	held := 0
+	for range waiters {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range rounds {
+				if err := l.lock(ctx, c); err != nil {
+					t.Error(err)
+					return
+				}
+				held++ // the race detector checks that the lock excludes
+				l.unlock()
+			}
+		}()
+	}
+	l.unlock()
+	wg.Wait()
+	if held != waiters*rounds {
+		t.Fatalf("held %d times, want %d", held, waiters*rounds)
+	}
+
+	// Closing the connection wakes a waiter with an error matching
+	// net.ErrClosed.
+	if !l.tryLock() {
+		t.Fatal("tryLock failed on a free lock")
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- l.lock(ctx, c) }()
+	time.Sleep(10 * time.Millisecond) // let it wait; the test holds either way
+	c.CloseNow()
+	if err := <-errc; !errors.Is(err, net.ErrClosed) {
+		t.Fatalf("lock after close = %v, want net.ErrClosed", err)
+	}
+	if err := l.lock(ctx, c); !errors.Is(err, net.ErrClosed) {
+		t.Fatalf("lock of a held lock on a closed Conn = %v, want net.ErrClosed", err)
+	}
+}
