@@ -192,6 +192,7 @@ type Conn struct {
 
 	// Compression, when permessage-deflate was negotiated. Guarded by wmsg.
 	deflater  *deflate.Compressor
+	level     int // the compression level deflater was made with
 	threshold int
 
 	// Closing. Guarded by mu.

@@ -64,6 +64,7 @@ func (c *Conn) setUpDeflate() {
 	if level == 0 {
 		level = deflate.DefaultCompression
 	}
+	c.level = level
 	c.deflater = deflate.NewCompressor(level, windowBits(d.WriteWindowBits), !d.WriteNoContextTakeover)
 	c.inflater = deflate.NewDecompressor(windowBits(d.ReadWindowBits), !d.ReadNoContextTakeover)
 	switch t := c.opts.CompressionThreshold; {

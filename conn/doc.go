@@ -32,7 +32,9 @@
 // decompressor state is pooled across connections and borrowed only for
 // the length of a message; between messages a connection holds only its
 // history window for each direction that uses context takeover, 2^bits
-// bytes. Every window size from 8 to 15 bits is honoured.
+// bytes. Every window size from 8 to 15 bits is honoured. A
+// [PreparedMessage] broadcast with [Conn.WritePrepared] is compressed once
+// for all the connections that compress it the same way.
 //
 // # Streams
 //

@@ -119,3 +119,42 @@ func ExampleNetConn() {
 	// line two
 	// error: <nil>
 }
+
+func ExampleConn_WritePrepared() {
+	ctx := context.Background()
+	// Three connections, as a server holds for the pages subscribed to a
+	// feed; each client reads what the server pushes.
+	received := make(chan string)
+	var servers []*conn.Conn
+	for range 3 {
+		client, server := pipe()
+		servers = append(servers, server)
+		go func() {
+			_, msg, err := client.Read(ctx, nil)
+			if err != nil {
+				received <- err.Error()
+				return
+			}
+			received <- string(msg)
+		}()
+	}
+
+	// Prepared once, written to every connection; with compression and
+	// no context takeover it is compressed once per setting, not per
+	// connection.
+	update, err := conn.NewPreparedMessage(conn.Text, []byte(`{"price":101.5}`))
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	for _, c := range servers {
+		go c.WritePrepared(ctx, update)
+	}
+	for range servers {
+		fmt.Println(<-received)
+	}
+	// Output:
+	// {"price":101.5}
+	// {"price":101.5}
+	// {"price":101.5}
+}
