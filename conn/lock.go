@@ -5,38 +5,67 @@ import (
 	"sync"
 )
 
-// A ctxLock is a mutex whose Lock gives up when a context ends or the
+// A ctxLock is a mutex whose lock gives up when a context ends or the
 // connection closes. Unlike a channel used as a mutex it costs no
-// allocation until two goroutines contend for it: a waiter makes the
-// channel that the next unlock closes to wake every waiter, who then
-// try again.
+// allocation until two goroutines contend for it. The first waiter makes
+// wake, a channel of one token that stays for the life of the lock; each
+// unlock that finds waiters leaves a token there, which wakes one of them
+// to try again. A token is never lost: one left for a waiter that gave up
+// wakes the next, and a stale one only makes a waiter look again.
 type ctxLock struct {
-	mu   sync.Mutex
-	held bool
-	wake chan struct{} // made by the first waiter, closed by unlock
+	mu      sync.Mutex
+	held    bool
+	waiters int
+	wake    chan struct{} // capacity 1; made by the first waiter
 }
 
 // lock acquires l, or returns ctx's error or the error for a closed c.
 func (l *ctxLock) lock(ctx context.Context, c *Conn) error {
 	l.mu.Lock()
+	if !l.held {
+		l.held = true
+		l.mu.Unlock()
+		return nil
+	}
+	if l.wake == nil {
+		l.wake = make(chan struct{}, 1)
+	}
+	wake := l.wake
+	l.waiters++
 	for l.held {
-		if l.wake == nil {
-			l.wake = make(chan struct{})
-		}
-		wake := l.wake
 		l.mu.Unlock()
 		select {
 		case <-wake:
 		case <-ctx.Done():
+			l.gaveUp()
 			return ctx.Err()
 		case <-c.done():
+			l.gaveUp()
 			return c.closedErr()
 		}
 		l.mu.Lock()
 	}
+	l.waiters--
 	l.held = true
 	l.mu.Unlock()
 	return nil
+}
+
+// gaveUp records that a waiter stopped waiting. A token left for it stays
+// in wake for the next waiter.
+func (l *ctxLock) gaveUp() {
+	l.mu.Lock()
+	l.waiters--
+	l.mu.Unlock()
+}
+
+// signal leaves a token for a waiter, if none is there yet. The caller
+// holds mu.
+func (l *ctxLock) signal() {
+	select {
+	case l.wake <- struct{}{}:
+	default:
+	}
 }
 
 // tryLock acquires l if it is free and reports whether it did.
@@ -50,13 +79,12 @@ func (l *ctxLock) tryLock() bool {
 	return true
 }
 
-// unlock releases l and wakes its waiters.
+// unlock releases l and wakes one waiter, if any.
 func (l *ctxLock) unlock() {
 	l.mu.Lock()
 	l.held = false
-	if l.wake != nil {
-		close(l.wake)
-		l.wake = nil
+	if l.waiters > 0 {
+		l.signal()
 	}
 	l.mu.Unlock()
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net"
+	"runtime"
 	"sync"
 	"testing"
 	"time"
@@ -68,5 +69,47 @@ func TestCtxLock(t *testing.T) {
 	}
 	if err := l.lock(ctx, c); !errors.Is(err, net.ErrClosed) {
 		t.Fatalf("lock of a held lock on a closed Conn = %v, want net.ErrClosed", err)
+	}
+}
+
+// TestCtxLockWaitersGivingUp has waiters whose contexts end while others
+// wait on, so that tokens are left for waiters who gave up; a lost wakeup
+// would leave the rest waiting until the test's timeout.
+func TestCtxLockWaitersGivingUp(t *testing.T) {
+	a, b := net.Pipe()
+	defer b.Close()
+	c := New(a, frame.Server, nil, nil)
+	defer c.CloseNow()
+	var l ctxLock
+	var wg sync.WaitGroup
+	held, gaveUp := 0, 0
+	var mu sync.Mutex
+	for i := range 16 {
+		wg.Go(func() {
+			for range 300 {
+				lctx, cancel := ctx, context.CancelFunc(func() {})
+				if i%2 == 0 {
+					lctx, cancel = context.WithTimeout(ctx, time.Duration(i)*time.Microsecond)
+				}
+				err := l.lock(lctx, c)
+				cancel()
+				if err != nil {
+					mu.Lock()
+					gaveUp++
+					mu.Unlock()
+					continue
+				}
+				held++
+				runtime.Gosched() // so that others come to wait
+				l.unlock()
+			}
+		})
+	}
+	wg.Wait()
+	if held+gaveUp != 16*300 || held < 8*300 {
+		t.Fatalf("held %d times and gave up %d times, want %d in all and at least %d held", held, gaveUp, 16*300, 8*300)
+	}
+	if l.held || l.waiters != 0 {
+		t.Fatalf("after all: held=%v waiters=%d, want a free lock with no waiters", l.held, l.waiters)
 	}
 }
