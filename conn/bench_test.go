@@ -155,3 +155,21 @@ func BenchmarkIdleConn(b *testing.B) {
 	}
 	runtime.KeepAlive(conns)
 }
+
+// BenchmarkConcurrentWriters has 64 goroutines writing 16-byte messages
+// to one Conn, as goroutines of a hub pushing to the same client do.
+func BenchmarkConcurrentWriters(b *testing.B) {
+	c, peer := rawPair(b, frame.Server, nil)
+	go io.Copy(io.Discard, peer.nc)
+	msg := payloadOf(16)
+	b.ReportAllocs()
+	b.SetParallelism(32) // 64 goroutines on 2 CPUs
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			if err := c.Write(ctx, Binary, msg); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+}
