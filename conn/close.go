@@ -109,22 +109,14 @@ func (c *Conn) sendClose(code frame.CloseCode, reason string) bool {
 	return err == nil && (sent || c.closeWasSent())
 }
 
-func (c *Conn) closeWasSent() bool {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.closeSent
-}
+func (c *Conn) closeWasSent() bool { return c.closeSent.Load() }
 
 // sendCloseOnce writes a Close frame if none was written yet, waiting at
 // most Options.CloseTimeout. It reports whether this call wrote it.
 func (c *Conn) sendCloseOnce(code frame.CloseCode, reason string) (bool, error) {
-	c.mu.Lock()
-	if c.closeSent {
-		c.mu.Unlock()
+	if !c.closeSent.CompareAndSwap(false, true) {
 		return false, nil
 	}
-	c.closeSent = true
-	c.mu.Unlock()
 	c.state.CompareAndSwap(int32(Open), int32(Closing))
 
 	var buf [frame.MaxControlPayload]byte

@@ -195,9 +195,10 @@ type Conn struct {
 	level     int // the compression level deflater was made with
 	threshold int
 
+	closeSent atomic.Bool // a Close frame was sent, or is being sent
+
 	// Closing. Guarded by mu.
 	mu          sync.Mutex
-	closeSent   bool
 	closeRcvd   bool // the peer's Close frame arrived
 	peerClose   *CloseError
 	failure     error // why the connection was failed or closed locally

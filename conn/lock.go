@@ -3,90 +3,69 @@ package conn
 import (
 	"context"
 	"sync"
+	"sync/atomic"
 )
 
 // A ctxLock is a mutex whose lock gives up when a context ends or the
 // connection closes. Unlike a channel used as a mutex it costs no
-// allocation until two goroutines contend for it. The first waiter makes
-// wake, a channel of one token that stays for the life of the lock; each
-// unlock that finds waiters leaves a token there, which wakes one of them
-// to try again. A token is never lost: one left for a waiter that gave up
-// wakes the next, and a stale one only makes a waiter look again.
+// allocation until two goroutines contend for it, and uncontended it costs
+// one atomic operation to lock and two to unlock.
+//
+// A goroutine that finds it held counts itself in waiters and waits on
+// wake, a channel of one token made by the first waiter and kept for the
+// life of the lock; each unlock that sees waiters leaves a token there,
+// which wakes one of them to try again. A token is never lost: one left for
+// a waiter that gave up wakes the next, and a stale one only makes a waiter
+// look again. A waiter counts itself before it tries the lock, and an
+// unlock frees the lock before it looks at the count, so either the waiter
+// takes the lock or the unlock sees the waiter.
 type ctxLock struct {
-	mu      sync.Mutex
-	held    bool
-	waiters int
+	held    atomic.Bool
+	waiters atomic.Int32
+	mu      sync.Mutex    // guards making wake
 	wake    chan struct{} // capacity 1; made by the first waiter
 }
 
 // lock acquires l, or returns ctx's error or the error for a closed c.
 func (l *ctxLock) lock(ctx context.Context, c *Conn) error {
-	l.mu.Lock()
-	if !l.held {
-		l.held = true
-		l.mu.Unlock()
+	if l.held.CompareAndSwap(false, true) {
 		return nil
 	}
+	l.mu.Lock()
 	if l.wake == nil {
 		l.wake = make(chan struct{}, 1)
 	}
 	wake := l.wake
-	l.waiters++
-	for l.held {
-		l.mu.Unlock()
+	l.mu.Unlock()
+	l.waiters.Add(1)
+	defer l.waiters.Add(-1)
+	for !l.held.CompareAndSwap(false, true) {
 		select {
 		case <-wake:
 		case <-ctx.Done():
-			l.gaveUp()
 			return ctx.Err()
 		case <-c.done():
-			l.gaveUp()
 			return c.closedErr()
 		}
-		l.mu.Lock()
 	}
-	l.waiters--
-	l.held = true
-	l.mu.Unlock()
 	return nil
 }
 
-// gaveUp records that a waiter stopped waiting. A token left for it stays
-// in wake for the next waiter.
-func (l *ctxLock) gaveUp() {
-	l.mu.Lock()
-	l.waiters--
-	l.mu.Unlock()
-}
-
-// signal leaves a token for a waiter, if none is there yet. The caller
-// holds mu.
-func (l *ctxLock) signal() {
-	select {
-	case l.wake <- struct{}{}:
-	default:
-	}
-}
-
 // tryLock acquires l if it is free and reports whether it did.
-func (l *ctxLock) tryLock() bool {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.held {
-		return false
-	}
-	l.held = true
-	return true
-}
+func (l *ctxLock) tryLock() bool { return l.held.CompareAndSwap(false, true) }
 
 // unlock releases l and wakes one waiter, if any.
 func (l *ctxLock) unlock() {
-	l.mu.Lock()
-	l.held = false
-	if l.waiters > 0 {
-		l.signal()
+	l.held.Store(false)
+	if l.waiters.Load() > 0 {
+		l.mu.Lock()
+		wake := l.wake
+		l.mu.Unlock()
+		select {
+		case wake <- struct{}{}:
+		default:
+		}
 	}
-	l.mu.Unlock()
 }
 
 // closedChan is a closed channel, the done channel of a Conn that closed

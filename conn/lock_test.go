@@ -109,7 +109,7 @@ func TestCtxLockWaitersGivingUp(t *testing.T) {
 	if held+gaveUp != 16*300 || held < 8*300 {
 		t.Fatalf("held %d times and gave up %d times, want %d in all and at least %d held", held, gaveUp, 16*300, 8*300)
 	}
-	if l.held || l.waiters != 0 {
-		t.Fatalf("after all: held=%v waiters=%d, want a free lock with no waiters", l.held, l.waiters)
+	if l.held.Load() || l.waiters.Load() != 0 {
+		t.Fatalf("after all: held=%v waiters=%d, want a free lock with no waiters", l.held.Load(), l.waiters.Load())
 	}
 }
