@@ -93,6 +93,15 @@ type Options struct {
 	ReadBufferSize  int
 	WriteBufferSize int
 
+	// ReadBuffer, if its capacity is at least ReadBufferSize (or
+	// DefaultReadBufferSize), is the buffer the Conn reads frames
+	// through, all of its capacity, instead of one of its own. It lets a
+	// server reuse the buffer of the bufio.Reader that http.Hijacker
+	// returns, which net/http keeps alive as long as the handler runs.
+	// The Conn owns it from then on. The buffered argument of New may be
+	// a prefix of it.
+	ReadBuffer []byte
+
 	// KeepaliveInterval, if positive, turns on keepalive: a ping is sent
 	// whenever the peer has sent nothing for this long, and the
 	// connection fails with ErrKeepalive when it has sent nothing, not
@@ -147,7 +156,6 @@ type Conn struct {
 	// Reading. Guarded by rlock.
 	rlock    ctxLock
 	rbuf     []byte
-	rbufArr  [DefaultReadBufferSize]byte // rbuf, when no larger one is asked for
 	rpos     int
 	rend     int
 	dec      frame.Decoder
@@ -214,13 +222,50 @@ type Conn struct {
 //
 // The Conn owns nc from now on: closing the Conn closes nc.
 func New(nc net.Conn, role frame.Role, buffered []byte, opts *Options) *Conn {
-	c := &Conn{
-		nc:   nc,
-		role: role,
-	}
+	var o Options
 	if opts != nil {
-		c.opts = *opts
+		o = *opts
 	}
+	if o.ReadBufferSize <= 0 {
+		o.ReadBufferSize = DefaultReadBufferSize
+	}
+	c := newConn(max(o.ReadBufferSize, len(buffered)), o.ReadBuffer)
+	c.nc, c.role = nc, role
+	c.opts = o
+	c.opts.ReadBuffer = nil // now c.rbuf, if it was used
+	c.initialize(buffered)
+	return c
+}
+
+// A connWithBuffer is a Conn and its read buffer in one allocation.
+type connWithBuffer struct {
+	Conn
+	buf [DefaultReadBufferSize]byte
+}
+
+// newConn allocates a Conn whose read buffer holds at least size bytes:
+// all of given, if it is large enough, or else one of size bytes,
+// allocated with the Conn when it is no larger than
+// DefaultReadBufferSize.
+func newConn(size int, given []byte) *Conn {
+	switch {
+	case cap(given) >= size:
+		c := new(Conn)
+		c.rbuf = given[:cap(given)]
+		return c
+	case size <= DefaultReadBufferSize:
+		cb := new(connWithBuffer)
+		cb.rbuf = cb.buf[:size]
+		return &cb.Conn
+	}
+	c := new(Conn)
+	c.rbuf = make([]byte, size)
+	return c
+}
+
+// initialize sets up a Conn that newConn allocated, with its nc, role and
+// opts, reading buffered first.
+func (c *Conn) initialize(buffered []byte) {
 	o := &c.opts
 	if o.ReadLimit == 0 {
 		o.ReadLimit = DefaultReadLimit
@@ -231,22 +276,14 @@ func New(nc net.Conn, role frame.Role, buffered []byte, opts *Options) *Conn {
 	if o.CloseTimeout <= 0 {
 		o.CloseTimeout = DefaultCloseTimeout
 	}
-	if o.ReadBufferSize <= 0 {
-		o.ReadBufferSize = DefaultReadBufferSize
-	}
 	if o.WriteBufferSize <= 0 {
 		o.WriteBufferSize = DefaultWriteBufferSize
 	}
 	if o.KeepaliveInterval > 0 && o.KeepaliveTimeout <= 0 {
 		o.KeepaliveTimeout = 2 * o.KeepaliveInterval
 	}
-	if size := max(o.ReadBufferSize, len(buffered)); size <= len(c.rbufArr) {
-		c.rbuf = c.rbufArr[:size]
-	} else {
-		c.rbuf = make([]byte, size)
-	}
 	c.rend = copy(c.rbuf, buffered)
-	c.dec.Role = role
+	c.dec.Role = c.role
 	c.mr.c = c
 	c.mw.c = c
 	c.csrc.c = c
@@ -262,7 +299,6 @@ func New(nc net.Conn, role frame.Role, buffered []byte, opts *Options) *Conn {
 		c.keepalive = time.AfterFunc(o.KeepaliveInterval, c.keepaliveTick)
 		c.mu.Unlock()
 	}
-	return c
 }
 
 // State returns the state of the connection.

@@ -2,6 +2,7 @@ package server
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -539,5 +540,65 @@ func BenchmarkRawHandshake(b *testing.B) {
 			b.Fatal(err)
 		}
 		resp = handshake.AppendResponse(resp[:0], req.Key, agreed.protocol, agreed.extensions, nil)
+	}
+}
+
+// A bufHijacker is a ResponseWriter whose Hijack returns a given
+// connection and bufio.ReadWriter, as net/http's does after reading the
+// request through that bufio.Reader.
+type bufHijacker struct {
+	hijackRecorder
+	nc  net.Conn
+	brw *bufio.ReadWriter
+}
+
+func (w *bufHijacker) Hijack() (net.Conn, *bufio.ReadWriter, error) { return w.nc, w.brw, nil }
+
+// TestUpgradeReadsThroughHijackedBuffer checks that Upgrade hands the
+// bytes the hijacked bufio.Reader holds past the request to the Conn, and
+// that the Conn then reads through that reader's buffer, which net/http
+// keeps alive anyway, unless it needs a larger one.
+func TestUpgradeReadsThroughHijackedBuffer(t *testing.T) {
+	req := "GET /chat HTTP/1.1\r\nHost: server.example.com\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
+	first := clientFrame(frame.OpText, "sent with the request")
+	second := clientFrame(frame.OpBinary, "sent after the response")
+	tests := []struct {
+		name           string
+		readBufferSize int
+		reused         bool
+	}{
+		{"default buffer", 0, true},
+		{"larger buffer than net/http's", 8192, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			nc := &fakeConn{in: append([]byte(req), first...)}
+			br := bufio.NewReaderSize(nc, 4096)
+			r, err := http.ReadRequest(br)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if br.Buffered() != len(first) {
+				t.Fatalf("the reader holds %d bytes past the request, want %d", br.Buffered(), len(first))
+			}
+			nc.in = second // arrives once the response is out
+			w := &bufHijacker{nc: nc, brw: bufio.NewReadWriter(br, bufio.NewWriter(nc))}
+			c, err := Upgrade(w, r, &Options{Conn: conn.Options{ReadBufferSize: tt.readBufferSize}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.CloseNow()
+			for _, want := range []string{"sent with the request", "sent after the response"} {
+				if _, msg, err := c.Read(ctx, nil); err != nil || string(msg) != want {
+					t.Fatalf("Read = %q, %v; want %q", msg, err, want)
+				}
+			}
+			whole, _ := br.Peek(0)
+			whole = whole[:cap(whole)]
+			// The Conn unmasks payloads where they are in its read buffer.
+			if reused := bytes.Contains(whole, []byte("sent after the response")); reused != tt.reused {
+				t.Errorf("the Conn read through the hijacked reader's buffer: %v, want %v", reused, tt.reused)
+			}
+		})
 	}
 }
