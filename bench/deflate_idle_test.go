@@ -59,28 +59,33 @@ func BenchmarkDeflateIdle(b *testing.B) {
 		for _, s := range deflateSubjects {
 			for _, side := range []string{sidePair, sideServer, sideClient} {
 				b.Run(fmt.Sprintf("mode=%s/lib=%s/side=%s", m.name, s.name, side), func(b *testing.B) {
-					if !s.supports(m) {
-						b.Skipf("%s cannot be configured for %s", s.name, m.name)
-					}
-					var sum idleResult
-					for range b.N {
-						r, err := measureIdle(s, m, side, *idleConns)
-						if err != nil {
-							b.Fatal(err)
-						}
-						sum.add(r)
-					}
-					n := float64(b.N)
-					b.ReportMetric(float64(sum.heap+sum.stack)/n, "B/idle-conn")
-					b.ReportMetric(float64(sum.heap)/n, "heap-B/conn")
-					b.ReportMetric(float64(sum.stack)/n, "stack-B/conn")
-					b.ReportMetric(sum.goroutines/n, "goroutines/conn")
-					if side != sideClient {
-						b.ReportMetric(float64(sum.fixed)/n, "fixed-B")
-					}
+					benchIdle(b, s, m, side)
 				})
 			}
 		}
+	}
+}
+
+// benchIdle is one case of BenchmarkDeflateIdle or BenchmarkIdle.
+func benchIdle(b *testing.B, s deflateSubject, m deflateMode, side string) {
+	if !s.supports(m) {
+		b.Skipf("%s cannot be configured for %s", s.name, m.name)
+	}
+	var sum idleResult
+	for range b.N {
+		r, err := measureIdle(s, m, side, *idleConns)
+		if err != nil {
+			b.Fatal(err)
+		}
+		sum.add(r)
+	}
+	n := float64(b.N)
+	b.ReportMetric(float64(sum.heap+sum.stack)/n, "B/idle-conn")
+	b.ReportMetric(float64(sum.heap)/n, "heap-B/conn")
+	b.ReportMetric(float64(sum.stack)/n, "stack-B/conn")
+	b.ReportMetric(sum.goroutines/n, "goroutines/conn")
+	if side != sideClient {
+		b.ReportMetric(float64(sum.fixed)/n, "fixed-B")
 	}
 }
 
@@ -337,8 +342,8 @@ func startIdlePeer(ctx context.Context, role string, s deflateSubject, m deflate
 	}
 }
 
-// TestDeflateIdlePeer is the child process of BenchmarkDeflateIdle; it
-// skips unless started by it.
+// TestDeflateIdlePeer is the child process of BenchmarkDeflateIdle and
+// BenchmarkIdle; it skips unless started by one of them.
 func TestDeflateIdlePeer(t *testing.T) {
 	spec := os.Getenv(idlePeerEnv)
 	if spec == "" {
@@ -354,13 +359,17 @@ func TestDeflateIdlePeer(t *testing.T) {
 		t.Fatal(err)
 	}
 	var s deflateSubject
-	for _, ds := range deflateSubjects {
+	subjects := deflateSubjects
+	if modeName == uncompressed.name {
+		subjects = idleEchoSubjects()
+	}
+	for _, ds := range subjects {
 		if ds.name == libName {
 			s = ds
 		}
 	}
 	var m deflateMode
-	for _, dm := range []deflateMode{takeover15, takeover10, noTakeover} {
+	for _, dm := range []deflateMode{takeover15, takeover10, noTakeover, uncompressed} {
 		if dm.name == modeName {
 			m = dm
 		}

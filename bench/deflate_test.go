@@ -39,12 +39,15 @@ type deflateMode struct {
 	name       string
 	takeover   bool // context takeover both ways
 	windowBits int  // server_max_window_bits and client_max_window_bits
+	off        bool // no permessage-deflate at all, for BenchmarkIdle
 }
 
 var (
 	takeover15 = deflateMode{name: "takeover", takeover: true, windowBits: 15}
 	takeover10 = deflateMode{name: "takeover-w10", takeover: true, windowBits: 10}
 	noTakeover = deflateMode{name: "no-takeover", takeover: false, windowBits: 15}
+	// uncompressed is the mode of echoSubjects as deflateSubjects.
+	uncompressed = deflateMode{name: "off", off: true}
 )
 
 // checkExtensions reports whether the Sec-WebSocket-Extensions response
@@ -52,6 +55,8 @@ var (
 func (m deflateMode) checkExtensions(ext string) error {
 	has := func(s string) bool { return strings.Contains(ext, s) }
 	switch {
+	case m.off:
+		return checkUncompressed(ext)
 	case !has("permessage-deflate"):
 		return fmt.Errorf("permessage-deflate not negotiated: %q", ext)
 	case m.takeover && has("no_context_takeover"):
