@@ -243,9 +243,9 @@ type decoder struct {
 	b      uint64 // bit buffer: nb bits of input, least significant first
 	nb     uint
 	mode   uint8
-	final  bool // the block in progress is the last
-	slid   bool // win has been slid: the output is more than 32 KiB
-	stored int  // bytes left of the stored block in progress
+	final  bool  // the block in progress is the last
+	slid   bool  // win has been slid: the output is more than 32 KiB
+	stored int   // bytes left of the stored block in progress
 	err    error // the data is corrupt: why
 
 	// win holds the output: win[:wpos] is the output of the message,
