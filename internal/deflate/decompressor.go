@@ -22,10 +22,14 @@ import (
 // [RFC 7692, Section 7.1.1]: https://www.rfc-editor.org/rfc/rfc7692#section-7.1.1
 // [RFC 7692, Section 7.2.2]: https://www.rfc-editor.org/rfc/rfc7692#section-7.2.2
 type Decompressor struct {
-	hist     []byte // the last window bytes of output, oldest first
+	// hist is the last window bytes of output, oldest first from
+	// histPos: hist[histPos:] then hist[:histPos]. It is a ring once
+	// full, and until then histPos is 0.
+	hist     []byte
 	st       *inflater
 	err      error // why the message in progress failed, for stateFailed
 	window   int32
+	histPos  int32
 	takeover bool
 	state    uint8
 }
@@ -163,7 +167,7 @@ func (d *Decompressor) Begin(src io.Reader) {
 	st := inflaterPool.Get().(*inflater)
 	st.src = source{r: src, rec: st.src.rec[:0]}
 	st.trailer, st.draining = false, false
-	st.decoder.reset(d.hist)
+	st.decoder.reset(d.hist[d.histPos:], d.hist[:d.histPos])
 	d.st = st
 	d.err = nil
 	d.state = stateActive
@@ -287,12 +291,25 @@ func (d *Decompressor) takeHistory() {
 	out := st.win[:st.wpos]
 	if len(out) >= w {
 		d.hist = append(d.hist[:0], out[len(out)-w:]...)
+		d.histPos = 0
 		return
 	}
-	// No slide has happened: out is the whole message.
-	keep := min(len(d.hist), w-len(out))
-	n := copy(d.hist, d.hist[len(d.hist)-keep:])
-	d.hist = append(d.hist[:n], out...)
+	// No slide has happened: out is the whole message, shorter than the
+	// window. It goes on the end of the history, or round the ring.
+	if len(d.hist) < w {
+		n := min(w-len(d.hist), len(out))
+		d.hist = append(d.hist, out[:n]...)
+		out = out[n:]
+	}
+	pos := int(d.histPos)
+	for len(out) > 0 {
+		n := copy(d.hist[pos:], out)
+		out = out[n:]
+		if pos += n; pos == w {
+			pos = 0
+		}
+	}
+	d.histPos = int32(pos)
 }
 
 // release returns the pooled state.
@@ -304,7 +321,7 @@ func (d *Decompressor) release() {
 	d.st = nil
 	st.src.r = nil
 	st.src.pend = nil
-	st.hist = nil
+	st.h1, st.h2 = nil, nil
 	if cap(st.src.rec) > maxPooledRecord {
 		st.src.rec = nil
 	}
@@ -315,7 +332,7 @@ func (d *Decompressor) release() {
 // history. It keeps the memory of the history for the next message.
 func (d *Decompressor) Reset() {
 	d.release()
-	d.hist = d.hist[:0]
+	d.hist, d.histPos = d.hist[:0], 0
 	d.err = nil
 	d.state = stateIdle
 }

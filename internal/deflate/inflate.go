@@ -253,9 +253,10 @@ type decoder struct {
 	// win[rpos:wpos] has not been delivered yet.
 	rpos, wpos int
 
-	// hist is the history the message continues (the Decompressor's),
-	// which back-references reach into until 32 KiB of output is made.
-	hist []byte
+	// h1 and h2 are the history the message continues, oldest first: the
+	// Decompressor's ring of history in two pieces. Back-references reach
+	// into it until 32 KiB of output is made.
+	h1, h2 []byte
 
 	lit, dist *[litTableSize]uint32 // the tables of the block in progress
 	litDyn    [litTableSize]uint32
@@ -274,13 +275,13 @@ func init() {
 	copy(fixedDistTableLit[:], fixedDistTable[:])
 }
 
-// reset prepares the decoder for a message continuing hist.
-func (z *decoder) reset(hist []byte) {
+// reset prepares the decoder for a message continuing h1 then h2.
+func (z *decoder) reset(h1, h2 []byte) {
 	z.b, z.nb = 0, 0
 	z.mode, z.final, z.slid = modeHeader, false, false
 	z.stored, z.err = 0, nil
 	z.rpos, z.wpos = 0, 0
-	z.hist = hist
+	z.h1, z.h2 = h1, h2
 	z.lit, z.dist = nil, nil
 }
 
@@ -318,7 +319,7 @@ func (z *decoder) step(in []byte, pos *int, want int) error {
 		copy(z.win[:winHist], z.win[z.wpos-winHist:z.wpos])
 		z.rpos, z.wpos = winHist, winHist
 		z.slid = true
-		z.hist = nil
+		z.h1, z.h2 = nil, nil
 	}
 	limit := min(z.wpos+want, winLimit)
 	for z.wpos < limit {
@@ -621,7 +622,7 @@ func (z *decoder) huffman(in []byte, pos *int, limit int) error {
 		nb -= n
 
 		if dist > w {
-			if dist-w > len(z.hist) {
+			if dist-w > len(z.h1)+len(z.h2) {
 				err = errDistTooFar
 				goto fail
 			}
@@ -669,13 +670,22 @@ func copyMatch(win *[winSize]byte, w, dist, length int) int {
 // copyHist copies a match that starts in the history, dist > w.
 func (z *decoder) copyHist(w, dist, length int) int {
 	k := dist - w // bytes from the end of the history to the start
-	hs := len(z.hist) - k
-	n := copy(z.win[w:w+min(k, length)], z.hist[hs:])
-	w += n
-	if length > n {
-		w = copyMatch(&z.win, w, dist, length-n)
+	start := len(z.h1) + len(z.h2) - k
+	n := min(k, length)
+	end := w + n
+	if start < len(z.h1) {
+		w += copy(z.win[w:end], z.h1[start:])
+		start = 0
+	} else {
+		start -= len(z.h1)
 	}
-	return w
+	if w < end {
+		copy(z.win[w:end], z.h2[start:])
+	}
+	if length > n {
+		return copyMatch(&z.win, end, dist, length-n)
+	}
+	return end
 }
 
 // slowHuffman decodes symbols one at a time with the input checked, until
@@ -732,7 +742,7 @@ func (z *decoder) slowHuffSym(in []byte, pos *int) error {
 	dist := int(e>>16) + int(z.b&(1<<n-1))
 	z.consume(n)
 	if dist > z.wpos {
-		if dist-z.wpos > len(z.hist) {
+		if dist-z.wpos > len(z.h1)+len(z.h2) {
 			return errDistTooFar
 		}
 		z.wpos = z.copyHist(z.wpos, dist, length)
