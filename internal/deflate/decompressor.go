@@ -8,14 +8,13 @@ import (
 )
 
 // A Decompressor decompresses the messages the peer sends, as
-// [RFC 7692, Section 7.2.2] describes, with the DEFLATE reader of
-// [compress/flate].
+// [RFC 7692, Section 7.2.2] describes, with a DEFLATE decoder of its own.
 //
 // Between messages a Decompressor holds only its history, the last
 // 2^windowBits bytes of output, and only with context takeover
-// ([RFC 7692, Section 7.1.1]); the flate reader and buffers that
-// decompressing takes are borrowed from a pool shared by all Decompressors
-// for the length of one message.
+// ([RFC 7692, Section 7.1.1]); the decoder's window, tables and input
+// buffer are borrowed from a pool shared by all Decompressors for the
+// length of one message.
 //
 // A Decompressor must not be used by more than one goroutine at a time.
 //
@@ -44,8 +43,9 @@ const (
 
 // trailer is what the Decompressor appends to each message: the
 // 0x00 0x00 0xff 0xff that [RFC 7692, Section 7.2.2] says to append,
-// then an empty stored block with BFINAL set, so that the flate reader
-// sees the end of a DEFLATE stream and reports io.EOF.
+// then an empty stored block with BFINAL set, so that the decoder sees
+// the end of a DEFLATE stream, and a payload cut in the middle of a block
+// is an error.
 //
 // [RFC 7692, Section 7.2.2]: https://www.rfc-editor.org/rfc/rfc7692#section-7.2.2
 var trailer = [...]byte{0x00, 0x00, 0xff, 0xff, 0x01, 0x00, 0x00, 0xff, 0xff}

@@ -258,21 +258,14 @@ type decoder struct {
 	// into it until 32 KiB of output is made.
 	h1, h2 []byte
 
-	lit, dist *[litTableSize]uint32 // the tables of the block in progress
-	litDyn    [litTableSize]uint32
-	distDyn   [litTableSize]uint32 // only distTableSize entries used; same type as lit for one code path
-	clTable   [clTableSize]uint32
-	lengths   [286 + 30]uint8
+	lit     *[litTableSize]uint32 // the tables of the block in progress
+	dist    *[distTableSize]uint32
+	litDyn  [litTableSize]uint32
+	distDyn [distTableSize]uint32
+	clTable [clTableSize]uint32
+	lengths [286 + 30]uint8
 
 	win [winSize]byte
-}
-
-// fixedDistTableLit is fixedDistTable in an array of the size the
-// decoder's table pointers have.
-var fixedDistTableLit [litTableSize]uint32
-
-func init() {
-	copy(fixedDistTableLit[:], fixedDistTable[:])
 }
 
 // reset prepares the decoder for a message continuing h1 then h2.
@@ -395,7 +388,7 @@ func (z *decoder) header1(in []byte, pos *int) error {
 		}
 		return nil
 	case 1:
-		z.lit, z.dist = &fixedLitTable, &fixedDistTableLit
+		z.lit, z.dist = &fixedLitTable, &fixedDistTable
 		z.mode = modeHuff
 		return nil
 	case 2:
@@ -493,7 +486,7 @@ func (z *decoder) dynamicHeader(in []byte, pos *int) error {
 	if err := buildTable(z.litDyn[:], lengths[:hlit], litInfo[:], litRootBits); err != nil {
 		return err
 	}
-	return buildTable(z.distDyn[:distTableSize], lengths[hlit:], distInfo[:], distRootBits)
+	return buildTable(z.distDyn[:], lengths[hlit:], distInfo[:], distRootBits)
 }
 
 // slowSym reads one symbol of table t, a byte of input at a time. Its
@@ -728,7 +721,7 @@ func (z *decoder) slowHuffSym(in []byte, pos *int) error {
 	}
 	length := int(e>>16) + int(z.b&(1<<n-1))
 	z.consume(n)
-	e, err = z.slowSym(z.dist[:distTableSize], distRootBits, in, pos)
+	e, err = z.slowSym(z.dist[:], distRootBits, in, pos)
 	if err != nil {
 		if e&kindMask == kindBad {
 			return errBadDistSym
