@@ -75,7 +75,9 @@ const (
 )
 
 // The size of the output window: 32 KiB of history and 32 KiB of new
-// output, plus room for one match past the end.
+// output, plus room past the end for what the last symbols decoded before
+// the end may write: a match of 258 bytes and 7 more of a word copy, or 48
+// literals.
 const (
 	winHist  = maxWindow
 	winLimit = 2 * maxWindow
@@ -564,16 +566,18 @@ func (z *decoder) huffman(in []byte, pos *int, limit int) error {
 		case kindLit:
 			win[w] = byte(e >> 8)
 			w++
-			// A second literal, if the bits are there for any code.
-			if nb >= 15 && w < limit {
+			// More literals, while the bits are there for any code. They
+			// may go past limit, as a match may.
+			for nb >= maxLitLenBits {
 				e = lt[b&(1<<litRootBits-1)]
-				if e&kindMask == kindLit {
-					n = uint(e & 15)
-					b >>= n
-					nb -= n
-					win[w] = byte(e >> 8)
-					w++
+				if e&kindMask != kindLit {
+					break
 				}
+				n = uint(e & 15)
+				b >>= n
+				nb -= n
+				win[w] = byte(e >> 8)
+				w++
 			}
 			continue
 		case kindLen:
@@ -620,6 +624,15 @@ func (z *decoder) huffman(in []byte, pos *int, limit int) error {
 				goto fail
 			}
 			w = z.copyHist(w, dist, length)
+			continue
+		}
+		if dist >= 8 {
+			// Word by word, as copyMatch does, without the call.
+			src, end := w-dist, w+length
+			for ; w < end; w, src = w+8, src+8 {
+				binary.LittleEndian.PutUint64(win[w:], binary.LittleEndian.Uint64(win[src:]))
+			}
+			w = end
 			continue
 		}
 		w = copyMatch(win, w, dist, length)
