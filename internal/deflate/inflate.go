@@ -677,6 +677,20 @@ func copyMatch(win *[winSize]byte, w, dist, length int) int {
 func (z *decoder) copyHist(w, dist, length int) int {
 	k := dist - w // bytes from the end of the history to the start
 	start := len(z.h1) + len(z.h2) - k
+	if length <= k {
+		// All in the history, and mostly in one piece of it, with room
+		// to copy word by word.
+		seg, off := z.h1, start
+		if start >= len(z.h1) {
+			seg, off = z.h2, start-len(z.h1)
+		}
+		if off+length+7 <= len(seg) {
+			for i := 0; i < length; i += 8 {
+				binary.LittleEndian.PutUint64(z.win[w+i:], binary.LittleEndian.Uint64(seg[off+i:]))
+			}
+			return w + length
+		}
+	}
 	n := min(k, length)
 	end := w + n
 	if start < len(z.h1) {
