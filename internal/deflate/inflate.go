@@ -159,12 +159,15 @@ func buildTable(t []uint32, lengths []uint8, info []uint32, root uint) error {
 			maxLen = uint(n)
 		}
 	}
+	// With no code longer than fill bits, the primary table is made of
+	// copies of its first 2^fill entries.
 	rootSize := 1 << root
+	fillSize := 1 << min(max(maxLen, 1), root)
 	if left > 0 {
 		if total > 1 || total == 1 && count[1] != 1 {
 			return errIncomplete
 		}
-		for i := range t[:rootSize] {
+		for i := range t[:fillSize] {
 			t[i] = kindNone
 		}
 	}
@@ -212,7 +215,7 @@ func buildTable(t []uint32, lengths []uint8, info []uint32, root uint) error {
 		r := reverse(c, uint(n))
 		e := info[sym] | uint32(n)
 		if uint(n) <= root {
-			for j := int(r); j < rootSize; j += 1 << n {
+			for j := int(r); j < fillSize; j += 1 << n {
 				t[j] = e
 			}
 			continue
@@ -222,6 +225,9 @@ func buildTable(t []uint32, lengths []uint8, info []uint32, root uint) error {
 		for j := int(r >> root); j < 1<<sb; j += 1 << (uint(n) - root) {
 			t[off+j] = e
 		}
+	}
+	for n := fillSize; n < rootSize; n *= 2 {
+		copy(t[n:2*n], t[:n])
 	}
 	return nil
 }
