@@ -568,8 +568,7 @@ func (z *decoder) huffman(in []byte, pos *int, limit int) error {
 		n := uint(e & 15)
 		b >>= n
 		nb -= n
-		switch e & kindMask {
-		case kindLit:
+		if e&kindMask == kindLit {
 			win[w] = byte(e >> 8)
 			w++
 			// More literals, while the bits are there for any code. They
@@ -586,16 +585,18 @@ func (z *decoder) huffman(in []byte, pos *int, limit int) error {
 				w++
 			}
 			continue
-		case kindLen:
-		case kindEOB:
-			*pos, z.b, z.nb, z.wpos = p, b, nb, w
-			z.endBlock()
-			return nil
-		case kindBad:
-			err = errBadLenSym
-			goto fail
-		default:
-			err = errBadSymbol
+		}
+		if e&kindMask != kindLen {
+			switch e & kindMask {
+			case kindEOB:
+				*pos, z.b, z.nb, z.wpos = p, b, nb, w
+				z.endBlock()
+				return nil
+			case kindBad:
+				err = errBadLenSym
+			default:
+				err = errBadSymbol
+			}
 			goto fail
 		}
 		length := int(e>>16) + int(b&(1<<(e>>8&0xff)-1))
@@ -610,13 +611,11 @@ func (z *decoder) huffman(in []byte, pos *int, limit int) error {
 		n = uint(e & 15)
 		b >>= n
 		nb -= n
-		switch e & kindMask {
-		case kindLen:
-		case kindBad:
-			err = errBadDistSym
-			goto fail
-		default:
+		if e&kindMask != kindLen {
 			err = errBadSymbol
+			if e&kindMask == kindBad {
+				err = errBadDistSym
+			}
 			goto fail
 		}
 		dist := int(e>>16) + int(b&(1<<(e>>8&0xff)-1))
