@@ -1,7 +1,6 @@
 package deflate
 
 import (
-	"compress/flate"
 	"fmt"
 	"io"
 	"slices"
@@ -9,24 +8,27 @@ import (
 )
 
 // A Decompressor decompresses the messages the peer sends, as
-// [RFC 7692, Section 7.2.2] describes, with the DEFLATE reader of
-// [compress/flate].
+// [RFC 7692, Section 7.2.2] describes, with a DEFLATE decoder of its own.
 //
 // Between messages a Decompressor holds only its history, the last
 // 2^windowBits bytes of output, and only with context takeover
-// ([RFC 7692, Section 7.1.1]); the flate reader and buffers that
-// decompressing takes are borrowed from a pool shared by all Decompressors
-// for the length of one message.
+// ([RFC 7692, Section 7.1.1]); the decoder's window, tables and input
+// buffer are borrowed from a pool shared by all Decompressors for the
+// length of one message.
 //
 // A Decompressor must not be used by more than one goroutine at a time.
 //
 // [RFC 7692, Section 7.1.1]: https://www.rfc-editor.org/rfc/rfc7692#section-7.1.1
 // [RFC 7692, Section 7.2.2]: https://www.rfc-editor.org/rfc/rfc7692#section-7.2.2
 type Decompressor struct {
-	hist     []byte // the last window bytes of output, oldest first
+	// hist is the last window bytes of output, oldest first from
+	// histPos: hist[histPos:] then hist[:histPos]. It is a ring once
+	// full, and until then histPos is 0.
+	hist     []byte
 	st       *inflater
 	err      error // why the message in progress failed, for stateFailed
 	window   int32
+	histPos  int32
 	takeover bool
 	state    uint8
 }
@@ -41,56 +43,38 @@ const (
 
 // trailer is what the Decompressor appends to each message: the
 // 0x00 0x00 0xff 0xff that [RFC 7692, Section 7.2.2] says to append,
-// then an empty stored block with BFINAL set, so that the flate reader
-// sees the end of a DEFLATE stream and reports io.EOF.
+// then an empty stored block with BFINAL set, so that the decoder sees
+// the end of a DEFLATE stream, and a payload cut in the middle of a block
+// is an error.
 //
 // [RFC 7692, Section 7.2.2]: https://www.rfc-editor.org/rfc/rfc7692#section-7.2.2
 var trailer = [...]byte{0x00, 0x00, 0xff, 0xff, 0x01, 0x00, 0x00, 0xff, 0xff}
 
-// maxPooledRecord bounds the record buffer an inflater keeps in the pool:
+// maxPooledRecord bounds the input buffer an inflater keeps in the pool:
 // one that grew larger for a large message is dropped.
 const maxPooledRecord = 1 << 20
 
 // An inflater is the pooled working state of a message being
-// decompressed.
+// decompressed: the decoder, with its window of output and its tables,
+// and the source of its input.
 type inflater struct {
-	fr    io.Reader
-	reset flate.Resetter
-	src   source
-
-	// ring holds the last bytes of output, for the history; it is used
-	// only with context takeover.
-	ring     [maxWindow]byte
-	ringPos  int
-	ringFull bool
-
-	delivered int64 // bytes of output returned by Read
-	skip      int64 // bytes of output to discard after a restart
-	restart   bool  // the flate reader failed on an error of src
-	draining  bool  // the flate reader is done; src is being read to its end
+	decoder
+	src      source
+	trailer  bool // the trailer has been appended to src.rec
+	draining bool // the data is complete; src is being read to its end
 }
 
-var inflaterPool = sync.Pool{New: func() any {
-	st := new(inflater)
-	fr := flate.NewReader(&st.src)
-	st.fr = fr
-	st.reset = fr.(flate.Resetter)
-	return st
-}}
+var inflaterPool = sync.Pool{New: func() any { return new(inflater) }}
 
-// A source hands the compressed bytes of a message to the flate reader.
-// It implements io.ByteReader, so the flate reader reads it byte by byte
-// with no bufio.Reader of its own, and it records every byte it pulls from
-// the message, so that after an error of the message's reader the flate
-// reader can start over from the recorded bytes.
+// A source holds the compressed bytes of a message that the decoder has
+// not used yet, read from the message's reader.
 type source struct {
 	r    io.Reader
-	rec  []byte // every byte read from r in this message
-	pos  int    // next byte of rec for the flate reader
-	eof  bool   // r returned io.EOF
-	tail int    // bytes of trailer handed out after rec
-	err  error  // the error of r the flate reader failed on
-	pend error  // an error r returned along with data, not yet handed out
+	rec  []byte // bytes read from r; the decoder is at rec[pos]
+	pos  int
+	off  int64 // bytes of the message dropped from the front of rec
+	eof  bool  // r returned io.EOF
+	pend error // an error r returned along with data, not yet handed out
 }
 
 // fill reads more of r into rec. It returns nil if rec grew, io.EOF at the
@@ -100,12 +84,22 @@ func (s *source) fill() error {
 		return io.EOF
 	}
 	if s.pend != nil {
-		s.err, s.pend = s.pend, nil
-		return s.err
+		err := s.pend
+		s.pend = nil
+		return err
 	}
 	for range 100 {
 		if cap(s.rec)-len(s.rec) < 512 {
-			s.rec = slices.Grow(s.rec, max(4096, len(s.rec)))
+			// Drop what the decoder is done with, but for 8 bytes that
+			// its bit buffer may give back at a stored block; or grow.
+			if drop := s.pos - 8; drop > 0 && drop >= len(s.rec)/2 {
+				n := copy(s.rec, s.rec[drop:])
+				s.rec = s.rec[:n]
+				s.pos -= drop
+				s.off += int64(drop)
+			} else {
+				s.rec = slices.Grow(s.rec, max(4096, len(s.rec)))
+			}
 		}
 		n, err := s.r.Read(s.rec[len(s.rec):cap(s.rec)])
 		s.rec = s.rec[:len(s.rec)+n]
@@ -121,55 +115,12 @@ func (s *source) fill() error {
 				s.pend = err
 				return nil
 			}
-			s.err = err
 			return err
 		case n > 0:
 			return nil
 		}
 	}
-	s.err = io.ErrNoProgress
-	return s.err
-}
-
-// ReadByte implements io.ByteReader for the flate reader.
-func (s *source) ReadByte() (byte, error) {
-	if s.pos >= len(s.rec) {
-		if err := s.fill(); err != nil {
-			if err != io.EOF {
-				return 0, err
-			}
-			if s.tail < len(trailer) {
-				s.tail++
-				return trailer[s.tail-1], nil
-			}
-			return 0, io.EOF
-		}
-	}
-	s.pos++
-	return s.rec[s.pos-1], nil
-}
-
-// Read implements io.Reader for the flate reader.
-func (s *source) Read(p []byte) (int, error) {
-	if len(p) == 0 {
-		return 0, nil
-	}
-	if s.pos >= len(s.rec) {
-		if err := s.fill(); err != nil {
-			if err != io.EOF {
-				return 0, err
-			}
-			if s.tail < len(trailer) {
-				n := copy(p, trailer[s.tail:])
-				s.tail += n
-				return n, nil
-			}
-			return 0, io.EOF
-		}
-	}
-	n := copy(p, s.rec[s.pos:])
-	s.pos += n
-	return n, nil
+	return io.ErrNoProgress
 }
 
 // eofReader is an empty io.Reader.
@@ -215,10 +166,8 @@ func (d *Decompressor) Begin(src io.Reader) {
 	}
 	st := inflaterPool.Get().(*inflater)
 	st.src = source{r: src, rec: st.src.rec[:0]}
-	st.delivered, st.skip = 0, 0
-	st.restart, st.draining = false, false
-	st.ringPos, st.ringFull = 0, false
-	st.reset.Reset(&st.src, d.hist)
+	st.trailer, st.draining = false, false
+	st.decoder.reset(d.hist[d.histPos:], d.hist[:d.histPos])
 	d.st = st
 	d.err = nil
 	d.state = stateActive
@@ -234,10 +183,10 @@ func (d *Decompressor) Begin(src io.Reader) {
 // decompression bomb, by counting what Read returns.
 //
 // If src returns an error other than io.EOF (a timeout, say), Read returns
-// that error and the message is not lost: a later Read starts the flate
-// reader over on the compressed bytes read so far, skips the output
-// already returned, and goes on reading src. To that end the Decompressor
-// keeps every compressed byte of the message until the message ends.
+// that error and the message is not lost: the decoder stops before the
+// symbol it could not finish, keeping the compressed bytes it has not
+// used, and a later Read goes on from there, reading src again. Read
+// returns output already made before it waits for src.
 //
 // A payload that is not valid DEFLATE data gives an error matching
 // [ErrCorrupt], and every later Read gives it again until Begin or Reset.
@@ -258,51 +207,46 @@ func (d *Decompressor) Read(p []byte) (int, error) {
 	if st.draining {
 		return 0, d.end()
 	}
-	if st.restart {
-		st.src.pos, st.src.tail, st.src.err = 0, 0, nil
-		st.reset.Reset(&st.src, d.hist)
-		st.skip = st.delivered
-		st.restart = false
-	}
-	for st.skip > 0 {
-		n, err := st.fr.Read(p[:min(int64(len(p)), st.skip)])
-		st.skip -= int64(n)
-		if err != nil {
-			if err == io.EOF && st.skip == 0 {
-				st.draining = true
-				return 0, d.end()
+	n := 0
+	for {
+		if st.rpos < st.wpos {
+			c := copy(p[n:], st.win[st.rpos:st.wpos])
+			st.rpos += c
+			n += c
+			if n == len(p) {
+				return n, nil
 			}
-			return 0, d.fail(err)
 		}
-	}
-	n, err := st.fr.Read(p)
-	if n > 0 {
-		st.delivered += int64(n)
-		if d.takeover {
-			st.remember(p[:n], int(d.window))
+		if st.mode == modeDone {
+			st.draining = true
+			return n, d.end()
 		}
-	}
-	switch {
-	case err == nil:
-		return n, nil
-	case err == io.EOF:
-		st.draining = true
-		return n, d.end()
-	default:
-		return n, d.fail(err)
+		err := st.step(st.src.rec, &st.src.pos, len(p)-n)
+		switch {
+		case err == nil || st.wpos > st.rpos:
+			continue
+		case err != errShort:
+			return n, d.fail(err)
+		case n > 0:
+			return n, nil // rather than wait for src
+		case st.trailer:
+			return 0, d.fail(errUnexpectedEnd)
+		}
+		switch err := st.src.fill(); err {
+		case nil:
+		case io.EOF:
+			st.src.rec = append(st.src.rec, trailer[:]...)
+			st.trailer = true
+		default:
+			return 0, err
+		}
 	}
 }
 
-// fail handles an error of the flate reader: one that came from src
-// leaves the message to be resumed; any other means corrupt input.
+// fail handles corrupt input.
 func (d *Decompressor) fail(err error) error {
 	st := d.st
-	if st.src.err != nil {
-		err = st.src.err
-		st.restart = true
-		return err
-	}
-	d.err = fmt.Errorf("%w: %w", ErrCorrupt, err)
+	d.err = fmt.Errorf("%w: %w, at byte %d of the payload", ErrCorrupt, err, st.src.off+int64(st.src.pos)-int64(st.nb>>3))
 	d.release()
 	d.state = stateFailed
 	return d.err
@@ -324,7 +268,6 @@ func (d *Decompressor) end() error {
 			break
 		}
 		if err != nil {
-			st.src.err = nil
 			return err
 		}
 	}
@@ -336,41 +279,37 @@ func (d *Decompressor) end() error {
 	return io.EOF
 }
 
-// remember adds out to the ring of the last window bytes of output.
-func (st *inflater) remember(out []byte, window int) {
-	ring := st.ring[:window]
-	if len(out) >= window {
-		copy(ring, out[len(out)-window:])
-		st.ringPos, st.ringFull = 0, true
-		return
-	}
-	for len(out) > 0 {
-		n := copy(ring[st.ringPos:], out)
-		out = out[n:]
-		st.ringPos += n
-		if st.ringPos == window {
-			st.ringPos, st.ringFull = 0, true
-		}
-	}
-}
-
 // takeHistory makes the history the last window bytes of the old history
-// followed by the message.
+// followed by the message, whose output, or the last 32 KiB of it, is at
+// the end of the decoder's window.
 func (d *Decompressor) takeHistory() {
 	st := d.st
 	w := int(d.window)
 	if d.hist == nil {
 		d.hist = make([]byte, 0, w)
 	}
-	if st.ringFull {
-		d.hist = append(d.hist[:0], st.ring[st.ringPos:w]...)
-		d.hist = append(d.hist, st.ring[:st.ringPos]...)
+	out := st.win[:st.wpos]
+	if len(out) >= w {
+		d.hist = append(d.hist[:0], out[len(out)-w:]...)
+		d.histPos = 0
 		return
 	}
-	m := st.ringPos
-	keep := min(len(d.hist), w-m)
-	n := copy(d.hist, d.hist[len(d.hist)-keep:])
-	d.hist = append(d.hist[:n], st.ring[:m]...)
+	// No slide has happened: out is the whole message, shorter than the
+	// window. It goes on the end of the history, or round the ring.
+	if len(d.hist) < w {
+		n := min(w-len(d.hist), len(out))
+		d.hist = append(d.hist, out[:n]...)
+		out = out[n:]
+	}
+	pos := int(d.histPos)
+	for len(out) > 0 {
+		n := copy(d.hist[pos:], out)
+		out = out[n:]
+		if pos += n; pos == w {
+			pos = 0
+		}
+	}
+	d.histPos = int32(pos)
 }
 
 // release returns the pooled state.
@@ -381,7 +320,8 @@ func (d *Decompressor) release() {
 	}
 	d.st = nil
 	st.src.r = nil
-	st.src.err, st.src.pend = nil, nil
+	st.src.pend = nil
+	st.h1, st.h2 = nil, nil
 	if cap(st.src.rec) > maxPooledRecord {
 		st.src.rec = nil
 	}
@@ -392,7 +332,7 @@ func (d *Decompressor) release() {
 // history. It keeps the memory of the history for the next message.
 func (d *Decompressor) Reset() {
 	d.release()
-	d.hist = d.hist[:0]
+	d.hist, d.histPos = d.hist[:0], 0
 	d.err = nil
 	d.state = stateIdle
 }

@@ -34,8 +34,8 @@ const (
 )
 
 // ErrCorrupt is matched (with [errors.Is]) by the error a [Decompressor]
-// returns for a payload that is not valid DEFLATE data. The error wraps the
-// one from [compress/flate] that says what was wrong.
+// returns for a payload that is not valid DEFLATE data. The error says
+// what was wrong and at which byte of the payload.
 var ErrCorrupt = errors.New("deflate: invalid compressed data")
 
 // errNoMessage is returned by Decompressor.Read when no message was begun.

@@ -6,8 +6,8 @@
 // is DEFLATE data that ends with a sync flush, an empty stored block, whose
 // final 0x00 0x00 0xff 0xff are removed ([RFC 7692, Section 7.2.1]). A
 // [Decompressor] reads the messages the peer sends: it appends those four
-// bytes again ([RFC 7692, Section 7.2.2]) and inflates the result with
-// [compress/flate].
+// bytes again ([RFC 7692, Section 7.2.2]) and inflates the result with a
+// DEFLATE decoder of its own.
 //
 // # Why a compressor of its own
 //
@@ -43,6 +43,27 @@
 // with 32 KiB of history costs about 4500 insertions, and one of 1 KiB or
 // more can refer to all of its history.
 //
+// # Why a decompressor of its own
+//
+// The reader of [compress/flate] takes its input through an
+// [io.ByteReader], a method call per byte, allocates Huffman tables for
+// every dynamic block, and must be handed the history as a dictionary to
+// copy. The Decompressor's decoder reads the compressed bytes from its own
+// buffer through a 64-bit bit buffer refilled a word at a time, decodes
+// Huffman codes with tables of two levels (10 bits, then up to 5 more,
+// for literals and lengths; 8, then up to 7, for distances) kept in its
+// pooled state, and copies matches a word at a time; the tables of the
+// fixed code are built once. Back-references into the history are read
+// where the history is, a ring in the Decompressor, so a message costs
+// nothing in proportion to the history but the copy of its own output
+// into it. It accepts the same data as [compress/flate], which the fuzz
+// tests check: Huffman codes must be complete, but for a code of a single
+// symbol of one bit, or of no symbols at all.
+//
+// When the message's reader fails (a timeout, say), the decoder stops
+// before the symbol it could not finish, keeping the compressed bytes it
+// has not used, and the next Read goes on from there.
+//
 // # Memory
 //
 // Between messages, with context takeover, a Compressor holds its
@@ -51,10 +72,10 @@
 // structs (64 bytes each on 64-bit platforms, allocation included). The
 // pooled states are held only while a message is in progress: about
 // 240 KiB for a Compressor at level 1 and 430 KiB at levels 2 to 9, and
-// for a Decompressor a flate reader (about 40 KiB), a 32 KiB ring of
-// output, and a copy of the message's compressed bytes, kept so that a
-// message cut by an error of its source can be resumed (the pool keeps
-// such copies of up to 1 MiB for reuse).
+// for a Decompressor about 80 KiB: a 64 KiB window of output, 14 KiB of
+// Huffman tables, and a buffer of the compressed bytes read but not yet
+// decoded, usually 4 KiB (the pool keeps such buffers of up to 1 MiB for
+// reuse).
 //
 // # Concurrency
 //
@@ -65,8 +86,8 @@
 // # Errors
 //
 // Compressing cannot fail. A payload that is not valid DEFLATE data gives
-// an error matching [ErrCorrupt], which wraps the error of
-// [compress/flate]. An error of the reader a message comes from is
+// an error matching [ErrCorrupt], which says what was wrong and where in
+// the payload. An error of the reader a message comes from is
 // returned as it is, and the message can be read on afterwards. No input
 // makes either side panic.
 //
