@@ -165,7 +165,10 @@ func (c *Conn) inflate(p []byte) (n int, done bool, err error) {
 // reports whether the message ended.
 func (c *Conn) inflateInto(dst *[]byte) (bool, error) {
 	b := *dst
-	if cap(b)-len(b) < 4096 {
+	// Grow only when little room is left: the end of a message that fits
+	// is often learnt from a read that returns no bytes, which should not
+	// cost the caller a larger buffer.
+	if cap(b)-len(b) < 512 {
 		grow := max(len(b), 16<<10)
 		if limit := c.opts.ReadLimit; limit > 0 {
 			grow = int(min(int64(grow), limit-c.msgSize+1))

@@ -460,13 +460,22 @@ func TestDeflateSteadyStateAllocs(t *testing.T) {
 	if raceEnabled {
 		t.Skip("the race detector allocates")
 	}
+	r := rand.New(rand.NewPCG(9, 10))
 	for _, d := range []Deflate{{}, {ReadNoContextTakeover: true, WriteNoContextTakeover: true}} {
 		t.Run(fmt.Sprintf("%+v", d), func(t *testing.T) {
-			client, server := deflatePair(t, d, Options{}, Options{})
+			every := Options{CompressionThreshold: -1}
+			client, server := deflatePair(t, d, every, every)
 			buf := make([]byte, 0, 4096)
 			var msgs [][]byte
 			for i := range 200 {
-				msgs = append(msgs, chatMessage(i))
+				// Chat-sized, and some larger than one read of the
+				// decompressor, so that it returns the end of a message on
+				// its own.
+				m := chatMessage(i)
+				if i%10 == 0 {
+					m = append(m, randomText(r, 3000)...)
+				}
+				msgs = append(msgs, m)
 			}
 			i := 0
 			roundTrip := func() {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"io"
-	"net"
 	"os"
 	"time"
 
@@ -525,13 +524,31 @@ func (c *Conn) readFailed(err error) error {
 	return c.readErr
 }
 
+// isTimeout reports whether err, or an error it wraps, is a timeout: a
+// passed deadline of the network connection. It does not allocate, as
+// errors.As with a net.Error target would, since a compressed message's
+// io.EOF passes through it on every read.
 func isTimeout(err error) bool {
-	if err == nil {
-		return false
+	for err != nil {
+		if err == os.ErrDeadlineExceeded {
+			return true
+		}
+		if t, ok := err.(interface{ Timeout() bool }); ok && t.Timeout() {
+			return true
+		}
+		switch u := err.(type) {
+		case interface{ Unwrap() error }:
+			err = u.Unwrap()
+		case interface{ Unwrap() []error }:
+			for _, e := range u.Unwrap() {
+				if isTimeout(e) {
+					return true
+				}
+			}
+			return false
+		default:
+			return false
+		}
 	}
-	if errors.Is(err, os.ErrDeadlineExceeded) {
-		return true
-	}
-	var ne net.Error
-	return errors.As(err, &ne) && ne.Timeout()
+	return false
 }
