@@ -2,7 +2,8 @@
 # Interoperability checks of permessage-deflate (RFC 7692) against real
 # peers: Node's ws as client and as server, and headless Chromium as
 # client, with context takeover on, each no-context-takeover variant, and
-# window-size limits, asked for by either side. Needs Go, Node (20 or
+# window-size limits, asked for by either side; and our client against a
+# Socket.IO server, with and without compression. Needs Go, Node (20 or
 # later) with npm, and apt-get if /usr/bin/chromium is missing. Builds and
 # starts the Go and ws echo servers on 127.0.0.1, runs every check, prints
 # a summary table and exits non-zero if anything failed. Everything it
@@ -10,14 +11,15 @@
 #
 #   bash interop/run.sh
 #
-# INTEROP_GO_PORT and INTEROP_WS_PORT (default 18100 and 18101) choose the
-# ports; CHROMIUM the browser binary (default /usr/bin/chromium, which is
+# INTEROP_GO_PORT, INTEROP_WS_PORT and INTEROP_SIO_PORT (default 18100,
+# 18101 and 18102) choose the ports; CHROMIUM the browser binary (default /usr/bin/chromium, which is
 # installed from Debian's chromium package if missing).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/.." && pwd)
 go_port=${INTEROP_GO_PORT:-18100}
 ws_port=${INTEROP_WS_PORT:-18101}
+sio_port=${INTEROP_SIO_PORT:-18102}
 export CHROMIUM=${CHROMIUM:-/usr/bin/chromium}
 
 # Every step after the Chromium install shares one time budget.
@@ -55,7 +57,7 @@ if [ "$CHROMIUM" = /usr/bin/chromium ] && [ ! -x /usr/bin/chromium ]; then
   start=$SECONDS
 fi
 
-step "npm install (ws, playwright-core)"
+step "npm install (ws, socket.io, playwright-core)"
 (cd "$here/node" && timeout "$(left 120)" npm install --no-audit --no-fund --loglevel=error >"$work/npm.log" 2>&1) || {
   cat "$work/npm.log"
   exit 1
@@ -63,7 +65,8 @@ step "npm install (ws, playwright-core)"
 
 step "go build"
 (cd "$root" && timeout "$(left 120)" go build -o "$work/server" ./interop/server &&
-  timeout "$(left 120)" go build -o "$work/client" ./interop/client)
+  timeout "$(left 120)" go build -o "$work/client" ./interop/client &&
+  timeout "$(left 120)" go build -o "$work/socketio" ./interop/socketio)
 
 # serve NAME PORT CMD... starts a server that stops by itself after the
 # budget, and waits until it listens.
@@ -71,7 +74,7 @@ serve() {
   local name=$1 port=$2
   shift 2
   if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
-    echo "port $port is already in use; set INTEROP_GO_PORT / INTEROP_WS_PORT" >&2
+    echo "port $port is already in use; set INTEROP_GO_PORT / INTEROP_WS_PORT / INTEROP_SIO_PORT" >&2
     exit 1
   fi
   timeout "$((budget + 10))" "$@" >"$work/$name.log" 2>&1 &
@@ -90,6 +93,8 @@ serve() {
 step "starting the Go echo server on 127.0.0.1:$go_port and the ws one on 127.0.0.1:$ws_port"
 serve go-server "$go_port" "$work/server" -addr "127.0.0.1:$go_port"
 serve ws-server "$ws_port" node "$here/node/server.js" "$ws_port"
+step "starting the Socket.IO server on 127.0.0.1:$sio_port"
+serve socketio-server "$sio_port" node "$here/node/socketio-server.js" "$sio_port" "$((budget + 10))"
 
 results=$work/results
 : >"$results"
@@ -176,6 +181,17 @@ record "$work/chromium.log" chromium "$status"
 step "our client against the ws server"
 go_client ws-server "$ws_port" "$go_cases"
 
+step "our client against the Socket.IO server"
+for variant in off deflate; do
+  flags=()
+  [ "$variant" = deflate ] && flags=(-deflate)
+  status=0
+  timeout "$(left 60)" "$work/socketio" -url "ws://127.0.0.1:$sio_port/socket.io/?EIO=4&transport=websocket" \
+    "${flags[@]}" -label "go-client socketio $variant" >"$work/case.log" 2>&1 || status=$?
+  cat "$work/case.log" >>"$work/go-client-socketio.log"
+  record "$work/case.log" go-client "$status"
+done
+
 # The summary: one row per case, with the wire size over the payload size
 # of the chat messages and of the 1.1 MiB binary, client→server/server→client.
 echo
@@ -189,7 +205,7 @@ echo
 echo "interop: $((total - failed)) passed, $failed failed"
 
 if [ "$failed" -gt 0 ]; then
-  for log in go-client-go-server ws-client chromium go-client-ws-server; do
+  for log in go-client-go-server ws-client chromium go-client-ws-server go-client-socketio; do
     [ -f "$work/$log.log" ] || continue
     if grep -q 'FAIL' "$work/$log.log"; then
       echo
@@ -204,7 +220,7 @@ if [ "$failed" -gt 0 ]; then
     echo "== a checker that failed without a verdict (last 30 lines of its log)"
     tail -n 30 "$log"
   done
-  for log in go-server ws-server; do
+  for log in go-server ws-server socketio-server; do
     echo
     echo "== $log log (last 40 lines)"
     tail -n 40 "$work/$log.log"
