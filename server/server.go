@@ -158,6 +158,12 @@ var noOptions Options
 //
 // Upgrade clears the deadlines http.Server set on the connection.
 // HTTP/2 requests cannot be upgraded (RFC 8441 is not supported).
+//
+// The Conn reads through the buffer of the bufio.Reader that Hijack
+// returns, when it is large enough, rather than allocate one of its own:
+// net/http keeps that reader alive while the handler runs and never reuses
+// it for a hijacked connection. A ResponseWriter whose Hijacker pools its
+// readers for reuse must not be given to Upgrade.
 func Upgrade(w http.ResponseWriter, r *http.Request, opts *Options) (*conn.Conn, error) {
 	if opts == nil {
 		opts = &noOptions
