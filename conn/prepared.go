@@ -6,7 +6,6 @@ import (
 	"slices"
 	"sync"
 
-	"github.com/rfc6455/websocket/frame"
 	"github.com/rfc6455/websocket/internal/deflate"
 )
 
@@ -82,18 +81,5 @@ func (pm *PreparedMessage) compressedFor(level, windowBits int) []byte {
 // takeover the compressed payload is shared with every other Conn using
 // the same level and window size, and otherwise it is made afresh.
 func (c *Conn) WritePrepared(ctx context.Context, pm *PreparedMessage) error {
-	if c.deflater == nil || len(pm.data) < c.threshold || !c.opts.Deflate.WriteNoContextTakeover {
-		return c.Write(ctx, pm.typ, pm.data)
-	}
-	payload := pm.compressedFor(c.level, windowBits(c.opts.Deflate.WriteWindowBits))
-	n := int64(len(pm.data))
-	if err := c.reserve(n); err != nil {
-		return err
-	}
-	defer c.buffered.Add(-n)
-	if err := c.wmsg.lock(ctx, c); err != nil {
-		return err
-	}
-	defer c.wmsg.unlock()
-	return c.writeDataFrame(ctx, true, frame.RSV1, frame.Opcode(pm.typ), payload)
+	return c.writeMessage(ctx, pm.typ, pm.data, pm)
 }

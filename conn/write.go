@@ -27,6 +27,14 @@ func (c *Conn) Write(ctx context.Context, typ MessageType, p []byte) error {
 	if typ != Text && typ != Binary {
 		return fmt.Errorf("conn: invalid message type %d", typ)
 	}
+	return c.writeMessage(ctx, typ, p, nil)
+}
+
+// writeMessage sends p as one message in a single frame, compressed if it
+// reaches the threshold. pm, if not nil, is the PreparedMessage holding p,
+// whose shared compressed form is sent when the Conn compresses without
+// context takeover.
+func (c *Conn) writeMessage(ctx context.Context, typ MessageType, p []byte, pm *PreparedMessage) error {
 	if err := c.reserve(int64(len(p))); err != nil {
 		return err
 	}
@@ -35,10 +43,15 @@ func (c *Conn) Write(ctx context.Context, typ MessageType, p []byte) error {
 		return err
 	}
 	defer c.wmsg.unlock()
-	if c.deflater != nil && len(p) >= c.threshold {
-		return c.writeCompressed(ctx, frame.Opcode(typ), p)
+	op := frame.Opcode(typ)
+	switch {
+	case c.deflater == nil || len(p) < c.threshold:
+		return c.writeDataFrame(ctx, true, 0, op, p)
+	case pm != nil && c.opts.Deflate.WriteNoContextTakeover:
+		payload := pm.compressedFor(c.level, windowBits(c.opts.Deflate.WriteWindowBits))
+		return c.writeDataFrame(ctx, true, frame.RSV1, op, payload)
 	}
-	return c.writeDataFrame(ctx, true, 0, frame.Opcode(typ), p)
+	return c.writeCompressed(ctx, op, p)
 }
 
 // reserve counts n more bytes in BufferedAmount, applying the
