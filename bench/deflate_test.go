@@ -603,21 +603,62 @@ func benchEcho(b *testing.B, s deflateSubject, m deflateMode, msgs [][]byte) {
 		b.Fatal(err)
 	}
 
-	// One message first, so that the handshake is off the byte counts and
-	// first-use allocations off the timer.
-	if err := c.Write(ctx, msgs[0]); err != nil {
+	run := echoRun{ctx: ctx, e: e, w: &w, n: n, warm: warm, done: done, fail: fail}
+	run.warmUp(b, func() error { return c.Write(ctx, msgs[0]) })
+	in, out, raw := run.measure(b, msgs, func() {
+		go func() {
+			for i := 0; i < n; i++ {
+				if err := c.Write(ctx, msgs[i%len(msgs)]); err != nil {
+					if ctx.Err() == nil {
+						fail.report(fmt.Errorf("message %d: %w", i, err))
+					}
+					return
+				}
+			}
+		}()
+	})
+	if in >= raw || out >= raw {
+		b.Fatalf("%d bytes sent as %d to the server and %d back: not compressed", raw, in, out)
+	}
+	cancel()
+}
+
+// An echoRun is the state a throughput benchmark shares with its client's
+// reader: n messages to echo, the server and its byte counts, warm closed
+// by the reader on the echo of the warm-up message, done on the last.
+type echoRun struct {
+	ctx  context.Context
+	e    *echoServer
+	w    *wireCounter
+	n    int
+	warm <-chan struct{}
+	done <-chan struct{}
+	fail firstError
+}
+
+// warmUp sends one message with send and waits for its echo, so that the
+// handshake is off the byte counts and first-use allocations off the
+// timer.
+func (r echoRun) warmUp(b *testing.B, send func() error) {
+	if err := send(); err != nil {
 		b.Fatal(err)
 	}
 	select {
-	case <-warm:
-	case err := <-fail.ch:
+	case <-r.warm:
+	case err := <-r.fail.ch:
 		b.Fatal(err)
 	}
-	if err := waitEchoed(ctx, e, 1); err != nil {
+	if err := waitEchoed(r.ctx, r.e, 1); err != nil {
 		b.Fatal(err)
 	}
-	w.reset()
+	r.w.reset()
+}
 
+// measure times the run: start begins sending the n messages, cycling
+// through msgs, and measure waits for every echo. It reports the
+// process's CPU time and the bytes on the wire per message each way, and
+// returns those byte counts with the count of payload bytes sent.
+func (r echoRun) measure(b *testing.B, msgs [][]byte, start func()) (in, out, raw int64) {
 	var total int64
 	for _, msg := range msgs {
 		total += int64(len(msg))
@@ -626,38 +667,26 @@ func benchEcho(b *testing.B, s deflateSubject, m deflateMode, msgs [][]byte) {
 	b.ReportAllocs()
 	cpu0, cpuKnown := processCPU()
 	b.ResetTimer()
-	go func() {
-		for i := 0; i < n; i++ {
-			if err := c.Write(ctx, msgs[i%len(msgs)]); err != nil {
-				if ctx.Err() == nil {
-					fail.report(fmt.Errorf("message %d: %w", i, err))
-				}
-				return
-			}
-		}
-	}()
+	start()
 	select {
-	case <-done:
-	case err := <-fail.ch:
+	case <-r.done:
+	case err := <-r.fail.ch:
 		b.Fatal(err)
 	}
 	b.StopTimer()
 	if cpu1, ok := processCPU(); ok && cpuKnown {
-		b.ReportMetric(float64(cpu1-cpu0)/float64(n), "cpu-ns/op")
+		b.ReportMetric(float64(cpu1-cpu0)/float64(r.n), "cpu-ns/op")
 	}
-	if err := waitEchoed(ctx, e, int64(n)+1); err != nil {
+	if err := waitEchoed(r.ctx, r.e, int64(r.n)+1); err != nil {
 		b.Fatal(err)
 	}
 	select {
-	case err := <-fail.ch:
+	case err := <-r.fail.ch:
 		b.Fatal(err)
 	default:
 	}
-	in, out := w.in.Load(), w.out.Load()
-	b.ReportMetric(float64(in)/float64(n), "c2s-B/msg")
-	b.ReportMetric(float64(out)/float64(n), "s2c-B/msg")
-	if raw := total / int64(len(msgs)) * int64(n); in >= raw || out >= raw {
-		b.Fatalf("%d bytes sent as %d to the server and %d back: not compressed", raw, in, out)
-	}
-	cancel()
+	in, out = r.w.in.Load(), r.w.out.Load()
+	b.ReportMetric(float64(in)/float64(r.n), "c2s-B/msg")
+	b.ReportMetric(float64(out)/float64(r.n), "s2c-B/msg")
+	return in, out, total / int64(len(msgs)) * int64(r.n)
 }

@@ -779,35 +779,16 @@ func benchPlainEcho(b *testing.B, s echoSubject, wl echoWorkload, pingpong bool)
 	}
 	clients <- c0
 
-	// One message first, so that the handshake is off the byte counts and
-	// first-use allocations off the timer.
-	if err := c0.Write(ctx, wl.text, msgs[0]); err != nil {
-		b.Fatal(err)
-	}
-	select {
-	case <-warm:
-	case err := <-fail.ch:
-		b.Fatal(err)
-	}
-	if err := waitEchoed(ctx, e, 1); err != nil {
-		b.Fatal(err)
-	}
-	w.reset()
-
-	var total int64
-	for _, msg := range msgs {
-		total += int64(len(msg))
-	}
-	b.SetBytes(total / int64(len(msgs)))
-	b.ReportAllocs()
-	cpu0, cpuKnown := processCPU()
-	b.ResetTimer()
-	if pingpong {
-		if err := c0.Write(ctx, wl.text, msgs[0]); err != nil {
-			b.Fatal(err)
+	run := echoRun{ctx: ctx, e: e, w: &w, n: n, warm: warm, done: done, fail: fail}
+	run.warmUp(b, func() error { return c0.Write(ctx, wl.text, msgs[0]) })
+	in, out, raw := run.measure(b, msgs, func() {
+		if pingpong {
+			if err := c0.Write(ctx, wl.text, msgs[0]); err != nil {
+				b.Fatal(err)
+			}
+			close(firstWritten)
+			return
 		}
-		close(firstWritten)
-	} else {
 		go func() {
 			for i := 0; i < n; i++ {
 				if err := c0.Write(ctx, wl.text, msgs[i%len(msgs)]); err != nil {
@@ -818,27 +799,8 @@ func benchPlainEcho(b *testing.B, s echoSubject, wl echoWorkload, pingpong bool)
 				}
 			}
 		}()
-	}
-	select {
-	case <-done:
-	case err := <-fail.ch:
-		b.Fatal(err)
-	}
-	b.StopTimer()
-	if cpu1, ok := processCPU(); ok && cpuKnown {
-		b.ReportMetric(float64(cpu1-cpu0)/float64(n), "cpu-ns/op")
-	}
-	if err := waitEchoed(ctx, e, int64(n)+1); err != nil {
-		b.Fatal(err)
-	}
-	select {
-	case err := <-fail.ch:
-		b.Fatal(err)
-	default:
-	}
-	in, out := w.in.Load(), w.out.Load()
-	b.ReportMetric(float64(in)/float64(n), "c2s-B/msg")
-	if raw := total / int64(len(msgs)) * int64(n); in < raw || out < raw {
+	})
+	if in < raw || out < raw {
 		b.Fatalf("%d bytes sent as %d to the server and %d back: compressed?", raw, in, out)
 	}
 	cancel()
