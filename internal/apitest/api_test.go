@@ -1,14 +1,21 @@
 // Package apitest guards the public API: it dumps every exported
 // declaration of the public packages into testdata/api.golden, so that each
-// addition or change shows up in review. Refresh the file with
+// addition or change shows up in review, and it holds the number of
+// exported identifiers per package to a budget. Refresh the golden file
+// with
 //
 //	go test ./internal/apitest -update
+//
+// and see the counts with
+//
+//	go test ./internal/apitest -run Count -v
 package apitest
 
 import (
 	"bytes"
 	"flag"
 	"fmt"
+	"go/ast"
 	"go/doc"
 	"go/parser"
 	"go/printer"
@@ -24,20 +31,55 @@ import (
 
 var update = flag.Bool("update", false, "rewrite testdata/api.golden")
 
-// publicPackages are the directories, from the module root, whose API is
-// promised to users.
-var publicPackages = []string{"mask", "frame", "handshake", "conn", "server", "client", "wsjson", "netconn"}
+// everyday are the packages an application imports; lowLevel are the
+// layers under them, for event-loop and proxy authors. Their exported
+// identifiers (types, functions, methods, constants and variables; struct
+// fields are not counted) are held to the budgets below, so that the API
+// stays small enough to hold in one's head.
+var (
+	everyday = []string{"conn", "server", "client", "wsjson"}
+	lowLevel = []string{"frame", "handshake", "mask"}
+)
+
+const (
+	everydayBudget = 80
+	totalBudget    = 140
+)
+
+// load parses the package in dir, from the module root, without its tests
+// and with only the files the current build would compile.
+func load(t *testing.T, dir string) (*token.FileSet, *doc.Package) {
+	t.Helper()
+	path := filepath.Join("..", "..", dir)
+	entries, err := os.ReadDir(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fset := token.NewFileSet()
+	var files []*ast.File
+	for _, e := range entries {
+		name := e.Name()
+		if !strings.HasSuffix(name, ".go") || strings.HasSuffix(name, "_test.go") {
+			continue
+		}
+		f, err := parser.ParseFile(fset, filepath.Join(path, name), nil, parser.ParseComments)
+		if err != nil {
+			t.Fatal(err)
+		}
+		files = append(files, f)
+	}
+	d, err := doc.NewFromFiles(fset, files, "github.com/rfc6455/websocket/"+dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fset, d
+}
 
 func TestAPI(t *testing.T) {
 	var out bytes.Buffer
-	for _, dir := range publicPackages {
-		path := filepath.Join("..", "..", dir)
-		if _, err := os.Stat(path); err != nil {
-			continue
-		}
-		if err := dump(&out, path, dir); err != nil {
-			t.Fatal(err)
-		}
+	for _, dir := range append(append([]string{}, lowLevel...), everyday...) {
+		fset, d := load(t, dir)
+		dump(&out, fset, d)
 	}
 	golden := filepath.Join("testdata", "api.golden")
 	if *update {
@@ -55,46 +97,94 @@ func TestAPI(t *testing.T) {
 	}
 }
 
-// dump writes the exported declarations of the package in dir, one per
-// line group, sorted, without comments or bodies.
-func dump(w *bytes.Buffer, dir, name string) error {
-	fset := token.NewFileSet()
-	pkgs, err := parser.ParseDir(fset, dir, func(fi os.FileInfo) bool {
-		return !strings.HasSuffix(fi.Name(), "_test.go")
-	}, 0)
-	if err != nil {
-		return err
-	}
+// dump writes the exported declarations of d, sorted, without comments
+// or bodies.
+func dump(w *bytes.Buffer, fset *token.FileSet, d *doc.Package) {
 	var lines []string
-	for _, pkg := range pkgs {
-		d := doc.New(pkg, name, 0)
-		add := func(node any) {
-			var b bytes.Buffer
-			printer.Fprint(&b, fset, node)
-			lines = append(lines, b.String())
+	add := func(node any) {
+		var b bytes.Buffer
+		printer.Fprint(&b, fset, node)
+		lines = append(lines, b.String())
+	}
+	addFunc := func(f *doc.Func) {
+		f.Decl.Body = nil
+		f.Decl.Doc = nil
+		add(f.Decl)
+	}
+	for _, v := range append(d.Consts, d.Vars...) {
+		add(stripDocs(v.Decl))
+	}
+	for _, f := range d.Funcs {
+		addFunc(f)
+	}
+	for _, t := range d.Types {
+		add(stripDocs(t.Decl))
+		for _, v := range append(t.Consts, t.Vars...) {
+			add(stripDocs(v.Decl))
 		}
-		for _, v := range append(d.Consts, d.Vars...) {
-			add(v.Decl)
-		}
-		for _, f := range d.Funcs {
-			f.Decl.Body = nil
-			add(f.Decl)
-		}
-		for _, t := range d.Types {
-			add(t.Decl)
-			for _, v := range append(t.Consts, t.Vars...) {
-				add(v.Decl)
-			}
-			for _, f := range append(t.Funcs, t.Methods...) {
-				f.Decl.Body = nil
-				add(f.Decl)
-			}
+		for _, f := range append(t.Funcs, t.Methods...) {
+			addFunc(f)
 		}
 	}
 	sort.Strings(lines)
-	fmt.Fprintf(w, "package %s\n", name)
+	fmt.Fprintf(w, "package %s\n", d.Name)
 	for _, l := range lines {
 		fmt.Fprintf(w, "\t%s\n", strings.ReplaceAll(l, "\n", "\n\t"))
 	}
-	return nil
+}
+
+// stripDocs removes the comments of a declaration and of its specs and
+// fields, so that the golden file changes only when the API does.
+func stripDocs(decl *ast.GenDecl) *ast.GenDecl {
+	decl.Doc = nil
+	ast.Inspect(decl, func(n ast.Node) bool {
+		switch n := n.(type) {
+		case *ast.ValueSpec:
+			n.Doc, n.Comment = nil, nil
+		case *ast.TypeSpec:
+			n.Doc, n.Comment = nil, nil
+		case *ast.Field:
+			n.Doc, n.Comment = nil, nil
+		}
+		return true
+	})
+	return decl
+}
+
+// count returns the number of exported identifiers of d.
+func count(d *doc.Package) int {
+	values := func(vs []*doc.Value) int {
+		n := 0
+		for _, v := range vs {
+			n += len(v.Names)
+		}
+		return n
+	}
+	n := values(d.Consts) + values(d.Vars) + len(d.Funcs)
+	for _, t := range d.Types {
+		n += 1 + values(t.Consts) + values(t.Vars) + len(t.Funcs) + len(t.Methods)
+	}
+	return n
+}
+
+func TestCount(t *testing.T) {
+	sum := func(dirs []string) int {
+		total := 0
+		for _, dir := range dirs {
+			_, d := load(t, dir)
+			n := count(d)
+			t.Logf("%-10s %3d", dir, n)
+			total += n
+		}
+		return total
+	}
+	e := sum(everyday)
+	l := sum(lowLevel)
+	t.Logf("everyday %d, low-level %d, all %d", e, l, e+l)
+	if e > everydayBudget {
+		t.Errorf("the everyday packages %v export %d identifiers; the budget is %d", everyday, e, everydayBudget)
+	}
+	if e+l > totalBudget {
+		t.Errorf("the public packages export %d identifiers; the budget is %d", e+l, totalBudget)
+	}
 }
