@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 )
 
 const rfcKey = "dGhlIHNhbXBsZSBub25jZQ=="
@@ -21,8 +22,8 @@ func TestAcceptKey(t *testing.T) {
 	if !validKey(NewKey()) {
 		t.Error("NewKey() is not the base64 of 16 bytes")
 	}
-	if NewKey() == NewKey() {
-		t.Error("NewKey() returned the same key twice")
+	if a, b := NewKey(), NewKey(); a == b {
+		t.Errorf("NewKey() returned %q twice", a)
 	}
 }
 
@@ -143,10 +144,10 @@ func TestCheckRequestHTTP(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := CheckRequest(r); err != nil {
-		t.Fatalf("CheckRequest: %v", err)
-	}
 	got := FromHTTP(r)
+	if err := got.Check(); err != nil {
+		t.Fatalf("Check: %v", err)
+	}
 	if got.Protocol != "chat, superchat" || got.Connection != "keep-alive, Upgrade" || got.Origin != "http://example.com" {
 		t.Errorf("FromHTTP = %+v", got)
 	}
@@ -280,28 +281,17 @@ func TestAppendRequest(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := CheckRequest(r); err != nil {
-		t.Fatalf("our own request fails CheckRequest: %v", err)
-	}
 	got := FromHTTP(r)
+	if err := got.Check(); err != nil {
+		t.Fatalf("our own request fails Check: %v", err)
+	}
 	want := Request{Method: "GET", Target: "/chat?room=1", ProtoMajor: 1, ProtoMinor: 1, Host: "example.com:8080", Upgrade: "websocket", Connection: "Upgrade",
 		Key: rfcKey, KeyCount: 1, Version: "13", Origin: "http://example.com", Protocol: "chat, superchat", Extensions: "permessage-deflate; client_max_window_bits"}
-	if diff := cmp.Diff(want, got); diff != "" {
+	if diff := cmp.Diff(want, got, cmpopts.IgnoreUnexported(Request{})); diff != "" {
 		t.Errorf("request mismatch (-want +got):\n%s", diff)
 	}
 	if r.RequestURI != "/chat?room=1" {
 		t.Errorf("RequestURI = %q", r.RequestURI)
-	}
-}
-
-func TestAppendError(t *testing.T) {
-	raw := AppendError(nil, http.StatusUpgradeRequired, "unsupported version")
-	resp, err := http.ReadResponse(bufio.NewReader(strings.NewReader(string(raw))), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if resp.StatusCode != 426 || resp.Header.Get("Sec-Websocket-Version") != "13" || resp.ContentLength != int64(len("unsupported version\n")) {
-		t.Errorf("response %d %v", resp.StatusCode, resp.Header)
 	}
 }
 

@@ -129,11 +129,6 @@ func chatMessages(seed uint64, n int) [][]byte {
 	return msgs
 }
 
-// concat joins msgs into one slice.
-func concat(msgs [][]byte) []byte {
-	return bytes.Join(msgs, nil)
-}
-
 // compressMessages compresses msgs with one Compressor, each message in
 // pieces whose sizes r picks (whole, if r is nil).
 func compressMessages(c *Compressor, msgs [][]byte, r *rand.Rand) [][]byte {

@@ -37,7 +37,7 @@ var (
 	errBadDistSym    = errors.New("distance symbol 30 or 31")
 	errDistTooFar    = errors.New("distance reaches before the start of the history")
 	errUnexpectedEnd = errors.New("data ends in the middle of a block")
-	errTableSize     = errors.New("Huffman table too large") // cannot happen for codes that pass the checks
+	errTableSize     = errors.New("table of Huffman codes too large") // cannot happen for codes that pass the checks
 
 	// errShort is not a corruption: the decoder needs more input.
 	errShort = errors.New("more input needed")
