@@ -18,7 +18,6 @@ import (
 
 	"github.com/rfc6455/websocket/client"
 	"github.com/rfc6455/websocket/conn"
-	"github.com/rfc6455/websocket/handshake"
 	"github.com/rfc6455/websocket/server"
 )
 
@@ -120,8 +119,8 @@ var oursDefaultLevel = oursSubject(0, "ours-default")
 
 // --- this module ---
 
-func oursParams(m deflateMode) *handshake.DeflateParams {
-	p := &handshake.DeflateParams{
+func oursParams(m deflateMode) *conn.Compression {
+	p := &conn.Compression{
 		ServerNoContextTakeover: !m.takeover,
 		ClientNoContextTakeover: !m.takeover,
 	}
@@ -141,7 +140,7 @@ func oursSubject(level int, name string) deflateSubject {
 		CompressionThreshold: -1,
 	}
 	serve := func(m deflateMode, e *echoServer) http.Handler {
-		so := &server.Options{Deflate: oursParams(m), Conn: opts}
+		so := &server.Options{Compression: oursParams(m), Conn: opts}
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			c, err := server.Upgrade(w, r, so)
 			if err != nil {
@@ -167,9 +166,9 @@ func oursSubject(level int, name string) deflateSubject {
 	}
 	dial := func(ctx context.Context, wsURL string, m deflateMode, r receiver) (deflateClient, string, error) {
 		c, resp, err := client.Dial(ctx, wsURL, &client.Options{
-			Deflate: oursParams(m),
-			Conn:    opts,
-			Proxy:   func(*http.Request) (*url.URL, error) { return nil, nil },
+			Compression: oursParams(m),
+			Conn:        opts,
+			Proxy:       func(*http.Request) (*url.URL, error) { return nil, nil },
 		})
 		if err != nil {
 			return nil, "", err

@@ -17,7 +17,6 @@ import (
 	"bytes"
 	"context"
 	"crypto/tls"
-	"crypto/x509"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -25,6 +24,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -33,57 +33,117 @@ import (
 	"github.com/rfc6455/websocket/conn"
 	"github.com/rfc6455/websocket/frame"
 	"github.com/rfc6455/websocket/handshake"
+	"github.com/rfc6455/websocket/internal/optcheck"
 )
 
-// DefaultHandshakeTimeout bounds dialing, TLS and the opening handshake
+// defaultHandshakeTimeout bounds dialing, TLS and the opening handshake
 // when Options.HandshakeTimeout is zero.
-const DefaultHandshakeTimeout = 10 * time.Second
+const defaultHandshakeTimeout = 10 * time.Second
 
 // Options configure Dial. A nil *Options is the zero value: no
-// subprotocol, proxies from the environment as net/http takes them, and
-// the defaults of conn.Options.
+// subprotocol, no compression, proxies from the environment as net/http
+// takes them, and the defaults of conn.Options. Dial checks every field
+// before it connects; one out of its range fails the Dial with an error
+// naming the field.
 type Options struct {
 	// Subprotocols are offered in Sec-WebSocket-Protocol, in order of
-	// preference.
+	// preference. Each must be an HTTP token, and they must differ
+	// (RFC 6455, Section 4.1).
 	Subprotocols []string
+
 	// Header holds extra request fields: Origin, Authorization,
-	// User-Agent, ...
+	// User-Agent, ... It may not set the fields of the handshake itself
+	// (Host, Upgrade, Connection, Sec-WebSocket-*); Host, Subprotocols
+	// and Compression set those.
 	Header http.Header
+
 	// Host, if set, is sent as the Host header instead of the URL's host.
 	Host string
+
 	// Jar, if set, supplies cookies for the request and keeps those the
 	// response sets.
 	Jar http.CookieJar
+
 	// TLSConfig is used for wss:// URLs; ServerName defaults to the URL's
 	// host.
 	TLSConfig *tls.Config
+
+	// ProxyTLSConfig is used for the TLS connection to an https://
+	// proxy; ServerName defaults to the proxy's host. Nil means the
+	// system's roots. TLSConfig is not used for the proxy: the proxy and
+	// the server need not trust the same authorities.
+	ProxyTLSConfig *tls.Config
+
 	// DialContext dials TCP connections (to the server or the proxy);
 	// the default is a net.Dialer.
 	DialContext func(ctx context.Context, network, addr string) (net.Conn, error)
+
 	// Proxy returns the proxy for a request, as http.Transport.Proxy
 	// does: an http://, https:// or socks5:// URL, or nil for none. The
 	// default is http.ProxyFromEnvironment, with the request's scheme
 	// http for ws:// and https for wss://.
 	Proxy func(*http.Request) (*url.URL, error)
+
 	// ProxyConnectHeader holds extra fields for HTTP CONNECT requests.
 	ProxyConnectHeader http.Header
-	// HandshakeTimeout bounds dialing, TLS and the handshake together.
-	// Zero means DefaultHandshakeTimeout.
-	HandshakeTimeout time.Duration
-	// Deflate, if not nil, offers permessage-deflate (RFC 7692), the
-	// compression browsers use. ServerNoContextTakeover and
-	// ClientNoContextTakeover ask that the server's or the client's
-	// messages be compressed each on its own, which spares the
-	// connection the history it otherwise holds for that direction;
-	// ServerMaxWindowBits (8 to 15) asks the server for a smaller
-	// window, and ClientMaxWindowBits limits the client's own, which is
-	// otherwise left for the server to choose. Dial fails if the server
-	// answers with parameters outside the offer. Conn.CompressionLevel
-	// and Conn.CompressionThreshold say how messages are compressed.
-	Deflate *handshake.DeflateParams
 
-	// Conn configures the connection.
+	// HandshakeTimeout bounds dialing, TLS and the handshake together.
+	// Zero means 10 s.
+	HandshakeTimeout time.Duration
+
+	// Compression, if not nil, offers permessage-deflate (RFC 7692), the
+	// compression browsers use; Conn.Extensions tells whether the server
+	// accepted it. Its fields are what the client asks for (see
+	// conn.Compression): ServerMaxWindowBits asks the server for a
+	// smaller window, and ClientMaxWindowBits limits the client's own,
+	// which is otherwise left for the server to choose. Dial fails if
+	// the server answers with parameters outside the offer.
+	Compression *conn.Compression
+
+	// Conn configures the connection: read limit, buffers, keepalive,
+	// close timeout, backpressure, and how messages are compressed.
 	Conn conn.Options
+}
+
+// reservedHeader are the request fields the handshake sets itself, which
+// Options.Header may not set.
+var reservedHeader = []string{"Host", "Upgrade", "Connection", "Sec-WebSocket-Key", "Sec-WebSocket-Version", "Sec-WebSocket-Protocol", "Sec-WebSocket-Extensions", "Content-Length", "Transfer-Encoding"}
+
+// validate reports whether every field of o is within its range.
+func (o *Options) validate() error {
+	if err := optcheck.Tokens("client: Options.Subprotocols", o.Subprotocols); err != nil {
+		return err
+	}
+	for i, p := range o.Subprotocols {
+		if slices.Contains(o.Subprotocols[:i], p) {
+			// RFC 6455, Section 4.1: the subprotocols "MUST all be unique strings".
+			return fmt.Errorf("client: Options.Subprotocols names %q twice", p)
+		}
+	}
+	if err := optcheck.Header("client: Options.Header", o.Header, reservedHeader...); err != nil {
+		return err
+	}
+	if err := optcheck.Header("client: Options.ProxyConnectHeader", o.ProxyConnectHeader, "Host", "Content-Length", "Transfer-Encoding"); err != nil {
+		return err
+	}
+	if strings.ContainsAny(o.Host, " \t\r\n/?#@") {
+		return fmt.Errorf("client: Options.Host is %q, which is not a host", o.Host)
+	}
+	if err := optcheck.NonNegative("client: Options.HandshakeTimeout", o.HandshakeTimeout); err != nil {
+		return err
+	}
+	if c := o.Compression; c != nil {
+		if err := optcheck.WindowBits("client: Options.Compression.ServerMaxWindowBits", c.ServerMaxWindowBits); err != nil {
+			return err
+		}
+		if err := optcheck.WindowBits("client: Options.Compression.ClientMaxWindowBits", c.ClientMaxWindowBits); err != nil {
+			return err
+		}
+	}
+	if err := o.Conn.Validate(); err != nil {
+		return fmt.Errorf("client: Options.Conn: %w", err)
+	}
+	return nil
 }
 
 // A HandshakeError is a server's refusal of the opening handshake, or an
@@ -109,6 +169,9 @@ func Dial(ctx context.Context, rawURL string, opts *Options) (*conn.Conn, *http.
 	if opts == nil {
 		opts = &noOptions
 	}
+	if err := opts.validate(); err != nil {
+		return nil, nil, err
+	}
 	u, err := url.Parse(rawURL)
 	if err != nil {
 		return nil, nil, fmt.Errorf("client: %w", err)
@@ -131,7 +194,7 @@ func Dial(ctx context.Context, rawURL string, opts *Options) (*conn.Conn, *http.
 	}
 	timeout := opts.HandshakeTimeout
 	if timeout <= 0 {
-		timeout = DefaultHandshakeTimeout
+		timeout = defaultHandshakeTimeout
 	}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
@@ -222,7 +285,7 @@ func (o *Options) handshake(nc net.Conn, u *url.URL) (*conn.Conn, *http.Response
 	var agreed handshake.DeflateParams
 	var deflate bool
 	if err == nil {
-		agreed, deflate, err = handshake.CheckDeflateResponse(ext, offer, o.Deflate != nil)
+		agreed, deflate, err = handshake.CheckDeflateResponse(ext, offer, o.Compression != nil)
 	}
 	if err != nil {
 		body, _ := io.ReadAll(io.LimitReader(resp.Body, 1024))
@@ -231,21 +294,21 @@ func (o *Options) handshake(nc net.Conn, u *url.URL) (*conn.Conn, *http.Response
 		return nil, resp, &HandshakeError{Response: resp, Err: err}
 	}
 	resp.Body = http.NoBody
-	buffered, _ := br.Peek(br.Buffered())
-	co := o.Conn
-	co.Subprotocol = protocol
+	agreement := conn.Handshake{Subprotocol: protocol}
+	agreement.Buffered, _ = br.Peek(br.Buffered())
 	if deflate {
-		co.Extensions = ext
-		co.Deflate = &conn.Deflate{
-			ReadNoContextTakeover:  agreed.ServerNoContextTakeover,
-			WriteNoContextTakeover: agreed.ClientNoContextTakeover,
-			ReadWindowBits:         agreed.ServerMaxWindowBits,
-			// RFC 7692, Section 7.1.2.2: a value in the offer already binds the client.
-			WriteWindowBits: minBits(agreed.ClientMaxWindowBits, o.Deflate.ClientMaxWindowBits),
-		}
+		agreement.Extensions = ext
+		// RFC 7692, Section 7.1.2.2: a value in the offer already binds the client.
+		agreed.ClientMaxWindowBits = minBits(agreed.ClientMaxWindowBits, o.Compression.ClientMaxWindowBits)
+		c := conn.Compression(agreed)
+		agreement.Compression = &c
+	}
+	c, err := conn.New(nc, frame.Client, &agreement, &o.Conn)
+	if err != nil {
+		return nil, resp, &HandshakeError{Response: resp, Err: fmt.Errorf("client: %w", err)}
 	}
 	nc.SetDeadline(time.Time{})
-	return conn.New(nc, frame.Client, buffered, &co), resp, nil
+	return c, resp, nil
 }
 
 // deflateOffer returns the permessage-deflate offer Dial makes, as the
@@ -253,10 +316,10 @@ func (o *Options) handshake(nc net.Conn, u *url.URL) (*conn.Conn, *http.Response
 // browsers, it always offers client_max_window_bits, without a value
 // unless a limit was set, so that the server may pick the client's window.
 func (o *Options) deflateOffer() (handshake.DeflateParams, string) {
-	if o.Deflate == nil {
+	if o.Compression == nil {
 		return handshake.DeflateParams{}, ""
 	}
-	offer := *o.Deflate
+	offer := handshake.DeflateParams(*o.Compression)
 	e := offer.Extension()
 	if offer.ClientMaxWindowBits == 0 {
 		offer.ClientMaxWindowBits = 15
@@ -317,7 +380,11 @@ func (o *Options) dial(ctx context.Context, u *url.URL, addr string, secure bool
 		if err != nil {
 			return nil, fmt.Errorf("client: SOCKS5 proxy %s: %w", proxyURL.Redacted(), err)
 		}
-		nc, err := d.(proxy.ContextDialer).DialContext(ctx, "tcp", addr)
+		cd, ok := d.(proxy.ContextDialer)
+		if !ok {
+			return nil, fmt.Errorf("client: SOCKS5 proxy %s: the proxy package gave a dialer without DialContext", proxyURL.Redacted())
+		}
+		nc, err := cd.DialContext(ctx, "tcp", addr)
 		if err != nil {
 			return nil, fmt.Errorf("client: via SOCKS5 proxy %s: %w", proxyURL.Redacted(), err)
 		}
@@ -346,7 +413,14 @@ func (o *Options) connect(ctx context.Context, dialContext contextDialer, proxyU
 	stop := context.AfterFunc(ctx, func() { nc.SetDeadline(time.Unix(1, 0)) })
 	defer stop()
 	if proxyURL.Scheme == "https" {
-		tc := tls.Client(nc, &tls.Config{ServerName: proxyURL.Hostname(), RootCAs: o.rootCAs()})
+		cfg := o.ProxyTLSConfig.Clone()
+		if cfg == nil {
+			cfg = &tls.Config{}
+		}
+		if cfg.ServerName == "" {
+			cfg.ServerName = proxyURL.Hostname()
+		}
+		tc := tls.Client(nc, cfg)
 		if err := tc.HandshakeContext(ctx); err != nil {
 			nc.Close()
 			return nil, fmt.Errorf("client: TLS with proxy %s: %w", proxyURL.Redacted(), err)
@@ -382,13 +456,4 @@ func (o *Options) connect(ctx context.Context, dialContext contextDialer, proxyU
 		return nil, fmt.Errorf("client: proxy %s sent data before the tunnel was used", proxyURL.Redacted())
 	}
 	return nc, nil
-}
-
-// rootCAs returns the roots to trust for an https:// proxy: those of
-// TLSConfig, or the system's.
-func (o *Options) rootCAs() *x509.CertPool {
-	if o.TLSConfig != nil {
-		return o.TLSConfig.RootCAs
-	}
-	return nil
 }

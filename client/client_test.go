@@ -66,7 +66,7 @@ func roundTrip(t *testing.T, c *conn.Conn) {
 	if typ, msg, err := c.Read(ctx, nil); err != nil || typ != conn.Binary || string(msg) != "echo me" {
 		t.Fatalf("echo = %v %q %v", typ, msg, err)
 	}
-	c.Close(frame.CloseNormalClosure, "")
+	c.Close(conn.CloseNormalClosure, "")
 }
 
 func TestDial(t *testing.T) {
@@ -278,7 +278,7 @@ func TestMaskedFrameFromServer(t *testing.T) {
 	}
 	_, _, err = c.Read(ctx, nil)
 	var pe *frame.ProtocolError
-	if !errors.As(err, &pe) || pe.Code != frame.CloseProtocolError {
+	if !errors.As(err, &pe) || pe.Code != conn.CloseProtocolError {
 		t.Errorf("Read = %v, want a 1002 protocol error", err)
 	}
 }
@@ -343,19 +343,23 @@ func TestProxies(t *testing.T) {
 	tests := []struct {
 		name  string
 		proxy string
-		tls   *tls.Config
+		tls   *tls.Config // for the proxy
 		fail  bool
 	}{
 		{name: "HTTP CONNECT with basic auth", proxy: "http://u:p@" + httpProxy.Listener.Addr().String()},
 		{name: "HTTP CONNECT refused", proxy: "http://" + httpProxy.Listener.Addr().String(), fail: true},
 		{name: "HTTPS proxy", proxy: "https://" + httpsProxy.Listener.Addr().String(), tls: &tls.Config{RootCAs: pool}},
+		// The roots given for the server are not the proxy's: a proxy
+		// signed by them is not trusted.
+		{name: "HTTPS proxy not trusted", proxy: "https://" + httpsProxy.Listener.Addr().String(), fail: true},
 		{name: "SOCKS5", proxy: "socks5://" + socks},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			before := tunnels.Load()
 			pu, _ := url.Parse(tt.proxy)
-			c, _, err := Dial(ctx, wsURL(s), &Options{Proxy: http.ProxyURL(pu), TLSConfig: tt.tls})
+			opts := &Options{Proxy: http.ProxyURL(pu), ProxyTLSConfig: tt.tls, TLSConfig: &tls.Config{RootCAs: pool}}
+			c, _, err := Dial(ctx, wsURL(s), opts)
 			if tt.fail {
 				if err == nil {
 					c.CloseNow()

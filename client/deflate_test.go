@@ -15,9 +15,9 @@ import (
 
 // deflateEchoServer echoes every message after sending the
 // Sec-WebSocket-Extensions value the server agreed to.
-func deflateEchoServer(want *handshake.DeflateParams) *httptest.Server {
+func deflateEchoServer(want *conn.Compression) *httptest.Server {
 	return httptest.NewServer(&server.Handler{
-		Options: &server.Options{Deflate: want, Conn: conn.Options{CompressionThreshold: -1}},
+		Options: &server.Options{Compression: want, Conn: conn.Options{CompressionThreshold: -1}},
 		Serve: func(c *conn.Conn, r *http.Request) {
 			c.Write(ctx, conn.Text, []byte(c.Extensions()))
 			var buf []byte
@@ -38,46 +38,46 @@ func deflateEchoServer(want *handshake.DeflateParams) *httptest.Server {
 func TestDialDeflate(t *testing.T) {
 	tests := []struct {
 		name   string
-		server *handshake.DeflateParams
-		client *handshake.DeflateParams
+		server *conn.Compression
+		client *conn.Compression
 		want   string // the agreed Sec-WebSocket-Extensions
 	}{{
 		name:   "server does not compress",
-		client: &handshake.DeflateParams{},
+		client: &conn.Compression{},
 		want:   "",
 	}, {
 		name:   "client does not offer",
-		server: &handshake.DeflateParams{},
+		server: &conn.Compression{},
 		want:   "",
 	}, {
 		name:   "defaults: context takeover both ways",
-		server: &handshake.DeflateParams{},
-		client: &handshake.DeflateParams{},
+		server: &conn.Compression{},
+		client: &conn.Compression{},
 		want:   "permessage-deflate",
 	}, {
 		name:   "server asks for no context takeover",
-		server: &handshake.DeflateParams{ServerNoContextTakeover: true, ClientNoContextTakeover: true},
-		client: &handshake.DeflateParams{},
+		server: &conn.Compression{ServerNoContextTakeover: true, ClientNoContextTakeover: true},
+		client: &conn.Compression{},
 		want:   "permessage-deflate; server_no_context_takeover; client_no_context_takeover",
 	}, {
 		name:   "server limits the client's window",
-		server: &handshake.DeflateParams{ClientMaxWindowBits: 9},
-		client: &handshake.DeflateParams{},
+		server: &conn.Compression{ClientMaxWindowBits: 9},
+		client: &conn.Compression{},
 		want:   "permessage-deflate; client_max_window_bits=9",
 	}, {
 		name:   "client limits the server's window",
-		server: &handshake.DeflateParams{ServerMaxWindowBits: 12},
-		client: &handshake.DeflateParams{ServerMaxWindowBits: 10, ClientNoContextTakeover: true},
+		server: &conn.Compression{ServerMaxWindowBits: 12},
+		client: &conn.Compression{ServerMaxWindowBits: 10, ClientNoContextTakeover: true},
 		want:   "permessage-deflate; client_no_context_takeover; server_max_window_bits=10",
 	}, {
 		name:   "client limits its own window",
-		server: &handshake.DeflateParams{},
-		client: &handshake.DeflateParams{ClientMaxWindowBits: 8},
+		server: &conn.Compression{},
+		client: &conn.Compression{ClientMaxWindowBits: 8},
 		want:   "permessage-deflate; client_max_window_bits=8",
 	}, {
 		name:   "smallest windows, no takeover",
-		server: &handshake.DeflateParams{ServerMaxWindowBits: 8, ClientMaxWindowBits: 8, ServerNoContextTakeover: true},
-		client: &handshake.DeflateParams{ClientNoContextTakeover: true},
+		server: &conn.Compression{ServerMaxWindowBits: 8, ClientMaxWindowBits: 8, ServerNoContextTakeover: true},
+		client: &conn.Compression{ClientNoContextTakeover: true},
 		want:   "permessage-deflate; server_no_context_takeover; client_no_context_takeover; server_max_window_bits=8; client_max_window_bits=8",
 	}}
 	var big []byte
@@ -88,7 +88,7 @@ func TestDialDeflate(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			s := deflateEchoServer(tt.server)
 			defer s.Close()
-			c, _, err := Dial(ctx, wsURL(s), &Options{Proxy: noProxy, Deflate: tt.client, Conn: conn.Options{CompressionThreshold: -1}})
+			c, _, err := Dial(ctx, wsURL(s), &Options{Proxy: noProxy, Compression: tt.client, Conn: conn.Options{CompressionThreshold: -1}})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -116,11 +116,11 @@ func TestDialDeflate(t *testing.T) {
 func TestDialDeflateOffer(t *testing.T) {
 	tests := []struct {
 		name  string
-		offer *handshake.DeflateParams
+		offer *conn.Compression
 		want  string
 	}{
-		{name: "defaults", offer: &handshake.DeflateParams{}, want: "permessage-deflate; client_max_window_bits"},
-		{name: "all", offer: &handshake.DeflateParams{ServerNoContextTakeover: true, ClientNoContextTakeover: true, ServerMaxWindowBits: 10, ClientMaxWindowBits: 11}, want: "permessage-deflate; server_no_context_takeover; client_no_context_takeover; server_max_window_bits=10; client_max_window_bits=11"},
+		{name: "defaults", offer: &conn.Compression{}, want: "permessage-deflate; client_max_window_bits"},
+		{name: "all", offer: &conn.Compression{ServerNoContextTakeover: true, ClientNoContextTakeover: true, ServerMaxWindowBits: 10, ClientMaxWindowBits: 11}, want: "permessage-deflate; server_no_context_takeover; client_no_context_takeover; server_max_window_bits=10; client_max_window_bits=11"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -130,7 +130,7 @@ func TestDialDeflateOffer(t *testing.T) {
 				http.Error(w, "no", http.StatusForbidden)
 			}))
 			defer s.Close()
-			Dial(ctx, wsURL(s), &Options{Proxy: noProxy, Deflate: tt.offer})
+			Dial(ctx, wsURL(s), &Options{Proxy: noProxy, Compression: tt.offer})
 			if offer := <-got; offer != tt.want {
 				t.Errorf("offer %q, want %q", offer, tt.want)
 			}
@@ -144,16 +144,16 @@ func TestDialDeflateOffer(t *testing.T) {
 func TestDialDeflateBadResponse(t *testing.T) {
 	tests := []struct {
 		name     string
-		offer    handshake.DeflateParams
+		offer    conn.Compression
 		response string
 	}{
 		{name: "unknown parameter", response: "permessage-deflate; foo"},
 		{name: "window out of range", response: "permessage-deflate; server_max_window_bits=7"},
 		{name: "window with a leading zero", response: "permessage-deflate; server_max_window_bits=010"},
 		{name: "duplicate parameter", response: "permessage-deflate; server_no_context_takeover; server_no_context_takeover"},
-		{name: "client window above the offered", offer: handshake.DeflateParams{ClientMaxWindowBits: 10}, response: "permessage-deflate; client_max_window_bits=12"},
-		{name: "server window above the offered", offer: handshake.DeflateParams{ServerMaxWindowBits: 10}, response: "permessage-deflate; server_max_window_bits=11"},
-		{name: "offered server window ignored", offer: handshake.DeflateParams{ServerMaxWindowBits: 10}, response: "permessage-deflate"},
+		{name: "client window above the offered", offer: conn.Compression{ClientMaxWindowBits: 10}, response: "permessage-deflate; client_max_window_bits=12"},
+		{name: "server window above the offered", offer: conn.Compression{ServerMaxWindowBits: 10}, response: "permessage-deflate; server_max_window_bits=11"},
+		{name: "offered server window ignored", offer: conn.Compression{ServerMaxWindowBits: 10}, response: "permessage-deflate"},
 		{name: "two answers", response: "permessage-deflate, permessage-deflate"},
 		{name: "another extension", response: "x-webkit-deflate-frame"},
 	}
@@ -168,7 +168,7 @@ func TestDialDeflateBadResponse(t *testing.T) {
 			}))
 			defer s.Close()
 			offer := tt.offer
-			c, _, err := Dial(ctx, wsURL(s), &Options{Proxy: noProxy, Deflate: &offer})
+			c, _, err := Dial(ctx, wsURL(s), &Options{Proxy: noProxy, Compression: &offer})
 			var he *HandshakeError
 			if !errors.As(err, &he) {
 				if c != nil {

@@ -9,7 +9,6 @@ import (
 
 	"github.com/rfc6455/websocket/client"
 	"github.com/rfc6455/websocket/conn"
-	"github.com/rfc6455/websocket/frame"
 	"github.com/rfc6455/websocket/server"
 )
 
@@ -34,6 +33,6 @@ func ExampleDial() {
 	}
 	_, msg, _ := c.Read(ctx, nil)
 	fmt.Println(resp.StatusCode, c.Subprotocol(), string(msg))
-	c.Close(frame.CloseNormalClosure, "")
+	c.Close(conn.CloseNormalClosure, "")
 	// Output: 101 chat.v1 hello, chat.v1 client
 }

@@ -144,7 +144,7 @@ func BenchmarkIdleConn(b *testing.B) {
 		runtime.GC()
 		runtime.ReadMemStats(&before)
 		for i := range conns {
-			conns[i] = New(pipes[i][0], frame.Server, nil, nil)
+			conns[i], _ = New(pipes[i][0], frame.Server, nil, nil)
 		}
 		runtime.GC()
 		runtime.ReadMemStats(&after)

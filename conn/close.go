@@ -2,7 +2,6 @@ package conn
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net"
 	"time"
@@ -15,18 +14,22 @@ var errClosed = fmt.Errorf("conn: connection closed: %w", net.ErrClosed)
 // Close performs the closing handshake ([RFC 6455, Section 7]): it sends a
 // Close frame with code and reason, waits up to Options.CloseTimeout for
 // the peer's Close frame (reading and discarding messages if no other
-// goroutine is reading), and closes the network connection. A server
-// closes it at once; a client first waits, within the same bound, for the
-// server to close it, as Section 7.1.1 prefers.
+// goroutine is reading), and ends the connection. A server closes the
+// TCP connection at once. A client leaves it to the server to close
+// first, as Section 7.1.1 prefers, and returns without waiting for that:
+// it watches for the server's close in the background for at most
+// CloseTimeout more, and [Conn.State] reports Closed once the connection
+// is closed.
 //
-// code must be valid on the wire ([frame.CloseCode.IsValid]) or
-// [frame.CloseNoStatusReceived], which sends a Close frame with no body.
-// A reason longer than 123 bytes is cut. Close returns an error matching
-// [net.ErrClosed] if the connection was already closed or closing.
+// code must be valid on the wire ([CloseCode.IsValid]) or
+// [CloseNoStatusReceived], which sends a Close frame with no body. A
+// reason longer than 123 bytes is cut. Close returns at once with an
+// error matching [net.ErrClosed] if a Close frame was already sent or
+// the connection is closed.
 //
 // [RFC 6455, Section 7]: https://www.rfc-editor.org/rfc/rfc6455#section-7
-func (c *Conn) Close(code frame.CloseCode, reason string) error {
-	if code != frame.CloseNoStatusReceived && !code.IsValid() {
+func (c *Conn) Close(code CloseCode, reason string) error {
+	if code != CloseNoStatusReceived && !code.IsValid() {
 		return fmt.Errorf("conn: close code %d may not be sent", code)
 	}
 	sent, err := c.sendCloseOnce(code, reason)
@@ -35,7 +38,6 @@ func (c *Conn) Close(code frame.CloseCode, reason string) error {
 		return err
 	}
 	if !sent {
-		<-c.done()
 		return errClosed
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), c.opts.CloseTimeout)
@@ -44,18 +46,22 @@ func (c *Conn) Close(code frame.CloseCode, reason string) error {
 	case err == nil:
 		// No one is reading: wait for the peer's Close frame here. What a message
 		// reader had pending lives in rbuf, which this overwrites.
-		c.mr.streaming, c.mr.pending = false, nil
-		deadline := time.Now().Add(c.opts.CloseTimeout)
-		if c.awaitClose(deadline) && c.role == frame.Client {
-			c.awaitEOF(deadline)
+		c.mr.stale()
+		c.mr.pending = nil
+		answered := c.awaitClose(time.Now().Add(c.opts.CloseTimeout))
+		c.setFailure(c.localClose())
+		if answered {
+			c.finish()
+		} else {
+			c.shutdown()
 		}
-		c.shutdown()
 		if c.readErr == nil {
-			c.readErr = errClosed
+			c.readErr = c.closedErr()
 		}
 		c.rlock.unlock()
 	case ctx.Err() != nil:
 		// A reader holds rlock and has not seen the peer's Close frame in time.
+		c.setFailure(c.localClose())
 		c.shutdown()
 	}
 	return nil
@@ -73,24 +79,63 @@ func (c *Conn) CloseNow() error {
 }
 
 // peerClosed handles the peer's Close frame: it echoes the code and reason
-// unless a Close frame was already sent, and ends the connection. The
-// caller holds rlock.
-func (c *Conn) peerClosed(code frame.CloseCode, reason string) error {
+// unless a Close frame was already sent, and ends the connection. It
+// returns the peer's *CloseError, or, if this endpoint had closed first,
+// the error saying so. The caller holds rlock.
+func (c *Conn) peerClosed(code CloseCode, reason string) error {
 	ce := &CloseError{Code: code, Reason: reason}
+	initiated := c.closeWasSent()
 	c.markCloseRcvd(ce)
-	c.setFailure(ce)
+	var err error = ce
+	if initiated {
+		err = c.localClose()
+	}
+	c.setFailure(err)
 	// Section 5.5.1: "If an endpoint receives a Close frame and did not previously send a
 	// Close frame, the endpoint MUST send a Close frame in response. (When sending a Close
 	// frame in response, the endpoint typically echos the status code it received.)"
 	c.sendCloseOnce(code, reason)
-	if c.role == frame.Client {
-		// Section 7.1.1: "the underlying TCP connection, in most normal cases, SHOULD be
-		// closed first by the server".
-		c.awaitEOF(time.Now().Add(c.opts.CloseTimeout))
+	c.finish()
+	c.readErr = err
+	return err
+}
+
+// finish ends a connection whose closing handshake is complete. A server
+// closes the TCP connection at once. A client waits for the server to
+// close it first (Section 7.1.1: "the underlying TCP connection, in most
+// normal cases, SHOULD be closed first by the server"), but in the
+// background, so that the caller learns of the close without delay: a
+// goroutine reads until the server closes the connection, and a timer
+// closes it from this side after CloseTimeout. Both end with the Conn.
+// Nothing may read nc under rlock once the peer's Close frame has
+// arrived, which the callers ensure.
+func (c *Conn) finish() {
+	if c.role == frame.Server {
+		c.shutdown()
+		return
 	}
-	c.shutdown()
-	c.readErr = ce
-	return ce
+	if !c.awaitingEOF.CompareAndSwap(false, true) {
+		return
+	}
+	timer := time.AfterFunc(c.opts.CloseTimeout, c.shutdown)
+	go func() {
+		var discard [256]byte
+		for {
+			if _, err := c.nc.Read(discard[:]); err != nil {
+				break
+			}
+		}
+		timer.Stop()
+		c.shutdown()
+	}()
+}
+
+// localClose returns the error for a connection this endpoint closed:
+// code and reason of the Close frame it sent, and the peer's answer.
+func (c *Conn) localClose() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return &localCloseError{code: c.sentCode, reason: c.sentReason, answer: c.peerClose}
 }
 
 func (c *Conn) markCloseRcvd(ce *CloseError) {
@@ -104,7 +149,7 @@ func (c *Conn) markCloseRcvd(ce *CloseError) {
 
 // sendClose sends a Close frame unless one was sent already, and reports
 // whether the peer's answer is worth waiting for.
-func (c *Conn) sendClose(code frame.CloseCode, reason string) bool {
+func (c *Conn) sendClose(code CloseCode, reason string) bool {
 	sent, err := c.sendCloseOnce(code, reason)
 	return err == nil && (sent || c.closeWasSent())
 }
@@ -113,10 +158,13 @@ func (c *Conn) closeWasSent() bool { return c.closeSent.Load() }
 
 // sendCloseOnce writes a Close frame if none was written yet, waiting at
 // most Options.CloseTimeout. It reports whether this call wrote it.
-func (c *Conn) sendCloseOnce(code frame.CloseCode, reason string) (bool, error) {
+func (c *Conn) sendCloseOnce(code CloseCode, reason string) (bool, error) {
 	if !c.closeSent.CompareAndSwap(false, true) {
 		return false, nil
 	}
+	c.mu.Lock()
+	c.sentCode, c.sentReason = code, reason
+	c.mu.Unlock()
 	c.state.CompareAndSwap(int32(Open), int32(Closing))
 
 	var buf [frame.MaxControlPayload]byte
@@ -177,17 +225,6 @@ func (c *Conn) awaitClose(deadline time.Time) bool {
 	}
 }
 
-// awaitEOF discards bytes until the peer closes the connection or
-// deadline passes. The caller holds rlock.
-func (c *Conn) awaitEOF(deadline time.Time) {
-	c.nc.SetReadDeadline(deadline)
-	for {
-		if _, err := c.nc.Read(c.rbuf); err != nil {
-			return
-		}
-	}
-}
-
 // setFailure records why the connection ended, if nothing was recorded
 // yet.
 func (c *Conn) setFailure(err error) {
@@ -233,6 +270,3 @@ func (c *Conn) shutdown() {
 	c.rwatch.release()
 	c.wwatch.release()
 }
-
-// isClosed reports whether err says the connection is closed.
-func isClosed(err error) bool { return errors.Is(err, net.ErrClosed) }

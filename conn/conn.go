@@ -1,6 +1,7 @@
 package conn
 
 import (
+	"fmt"
 	"net"
 	"sync"
 	"sync/atomic"
@@ -13,11 +14,15 @@ import (
 
 // Defaults for the zero values of [Options].
 const (
-	DefaultReadLimit       = 32 << 20
-	DefaultMaxFragments    = 1 << 17
-	DefaultCloseTimeout    = 5 * time.Second
-	DefaultReadBufferSize  = 4096
-	DefaultWriteBufferSize = 4096
+	DefaultReadLimit    = 32 << 20
+	DefaultCloseTimeout = 5 * time.Second
+)
+
+// Other defaults, which the field docs of Options give.
+const (
+	defaultMaxFragments    = 1 << 17
+	defaultReadBufferSize  = 4096
+	defaultWriteBufferSize = 4096
 )
 
 // A MessageType is the type of a data message
@@ -68,46 +73,43 @@ const (
 	BackpressureClose                     // abort the connection; the write returns ErrBufferFull
 )
 
-// Options configure a [Conn]. The zero value is ready to use and safe.
+// Options configure a [Conn]: how it reads, writes, waits and
+// compresses. They hold only what this endpoint wants; what the opening
+// handshake agreed with the peer (the subprotocol, the extensions, the
+// compression parameters) reaches the Conn through a [Handshake], which
+// the server and client packages fill in. The zero value is ready to use
+// and safe. [Options.Validate] reports a field out of its range; New,
+// server.Upgrade and client.Dial call it.
 type Options struct {
 	// ReadLimit is the largest message, in bytes, that a read accepts
 	// (after decompression). A longer message fails the connection with
 	// close code 1009 as soon as its frame headers tell it is too long,
-	// before its payload is buffered. Zero means DefaultReadLimit; a
-	// negative value means no limit.
+	// before its payload is buffered. Zero means DefaultReadLimit
+	// (32 MiB); a negative value means no limit.
 	ReadLimit int64
 
 	// MaxFragments is the largest number of frames a message may have.
-	// More fail the connection with close code 1008. Zero means
-	// DefaultMaxFragments; negative means no limit.
+	// More fail the connection with close code 1008. Zero means 131,072;
+	// negative means no limit.
 	MaxFragments int
 
 	// CloseTimeout bounds each wait of the closing handshake: for the
 	// peer's Close frame and for the TCP connection to end. Zero means
-	// DefaultCloseTimeout.
+	// DefaultCloseTimeout (5 s).
 	CloseTimeout time.Duration
 
 	// ReadBufferSize and WriteBufferSize are the sizes of the buffers a
-	// Conn reads and writes frames through. WriteBufferSize is also the
-	// frame size of streamed messages. Zero means the defaults.
+	// Conn reads and writes frames through, 4096 bytes each if zero.
+	// WriteBufferSize is also the frame size of streamed messages.
 	ReadBufferSize  int
 	WriteBufferSize int
-
-	// ReadBuffer, if its capacity is at least ReadBufferSize (or
-	// DefaultReadBufferSize), is the buffer the Conn reads frames
-	// through, all of its capacity, instead of one of its own. It lets a
-	// server reuse the buffer of the bufio.Reader that http.Hijacker
-	// returns, which net/http keeps alive as long as the handler runs.
-	// The Conn owns it from then on. The buffered argument of New may be
-	// a prefix of it.
-	ReadBuffer []byte
 
 	// KeepaliveInterval, if positive, turns on keepalive: a ping is sent
 	// whenever the peer has sent nothing for this long, and the
 	// connection fails with ErrKeepalive when it has sent nothing, not
-	// even a pong, for KeepaliveTimeout (zero means twice the
-	// interval). Keepalive uses a timer, not a goroutine, and needs a
-	// reader to see the pongs.
+	// even a pong, for KeepaliveTimeout (zero means twice the interval;
+	// it may not be shorter than the interval). Keepalive uses a timer,
+	// not a goroutine, and needs a reader to see the pongs.
 	KeepaliveInterval time.Duration
 	KeepaliveTimeout  time.Duration
 
@@ -117,28 +119,90 @@ type Options struct {
 	MaxBufferedAmount int64
 	OnBackpressure    Backpressure
 
-	// Subprotocol and Extensions are the negotiated values of the
-	// Sec-WebSocket-Protocol and Sec-WebSocket-Extensions headers, kept
-	// for Conn.Subprotocol and Conn.Extensions.
-	Subprotocol string
-	Extensions  string
-
-	// Deflate, if not nil, turns on permessage-deflate (RFC 7692) with
-	// the parameters the handshake agreed. The server and client
-	// packages set it when the extension was negotiated. Frames with
-	// RSV1 set are then decompressed, and messages written are
-	// compressed.
-	Deflate *Deflate
-
-	// CompressionLevel is the effort spent compressing, from 1 (fastest)
-	// to 9 (smallest output); zero means a default that favours speed.
+	// CompressionLevel is the effort spent compressing when
+	// permessage-deflate is in use, from 1 (fastest) to 9 (smallest
+	// output); zero means a default that favours speed.
 	CompressionLevel int
 
 	// CompressionThreshold is the size below which messages are sent
-	// uncompressed. Zero means 128 bytes with context takeover and 512
-	// without, where short messages rarely shrink; negative means every
-	// message is compressed.
+	// uncompressed when permessage-deflate is in use. Zero means 128
+	// bytes with context takeover and 512 without, where short messages
+	// rarely shrink; negative means every message is compressed.
 	CompressionThreshold int
+}
+
+// Validate reports whether every field of o is within its range. The
+// error names the first field that is not.
+func (o *Options) Validate() error {
+	for _, f := range []struct {
+		name     string
+		negative bool
+		value    any
+	}{
+		{"CloseTimeout", o.CloseTimeout < 0, o.CloseTimeout},
+		{"ReadBufferSize", o.ReadBufferSize < 0, o.ReadBufferSize},
+		{"WriteBufferSize", o.WriteBufferSize < 0, o.WriteBufferSize},
+		{"KeepaliveInterval", o.KeepaliveInterval < 0, o.KeepaliveInterval},
+		{"KeepaliveTimeout", o.KeepaliveTimeout < 0, o.KeepaliveTimeout},
+		{"MaxBufferedAmount", o.MaxBufferedAmount < 0, o.MaxBufferedAmount},
+	} {
+		if f.negative {
+			return optionError(f.name, f.value, "it may not be negative")
+		}
+	}
+	switch {
+	case o.KeepaliveTimeout > 0 && o.KeepaliveInterval == 0:
+		return optionError("KeepaliveTimeout", o.KeepaliveTimeout, "it has no effect without KeepaliveInterval")
+	case o.KeepaliveTimeout > 0 && o.KeepaliveTimeout < o.KeepaliveInterval:
+		return optionError("KeepaliveTimeout", o.KeepaliveTimeout, "it is shorter than KeepaliveInterval, so an idle peer would fail before it is pinged")
+	case o.OnBackpressure > BackpressureClose:
+		return optionError("OnBackpressure", o.OnBackpressure, "it is not one of the Backpressure constants")
+	case o.CompressionLevel < 0 || o.CompressionLevel > 9:
+		return optionError("CompressionLevel", o.CompressionLevel, "it must be 1 to 9, or 0 for the default")
+	}
+	return nil
+}
+
+func optionError(field string, value any, problem string) error {
+	return fmt.Errorf("conn: Options.%s is %v: %s", field, value, problem)
+}
+
+// A Handshake is what the opening handshake left for the connection: what
+// the two endpoints agreed on, and any bytes read past it. The server and
+// client packages fill one in for every connection. A program that
+// performs the opening handshake itself (with package handshake, say)
+// fills it in from the response the server sent.
+type Handshake struct {
+	// Subprotocol is the subprotocol the server chose
+	// (Sec-WebSocket-Protocol), or "".
+	Subprotocol string
+
+	// Extensions is the Sec-WebSocket-Extensions value of the server's
+	// response, or "". It is reported by Conn.Extensions; it does not
+	// turn anything on.
+	Extensions string
+
+	// Compression, if not nil, holds the permessage-deflate parameters
+	// ([RFC 7692]) the handshake agreed: the Conn then compresses and
+	// decompresses messages. Its fields are those of the server's
+	// response, except that a client's ClientMaxWindowBits is the largest
+	// window it may use: the response's value, or the one its offer
+	// named when the response names none.
+	//
+	// [RFC 7692]: https://www.rfc-editor.org/rfc/rfc7692
+	Compression *Compression
+
+	// Buffered holds bytes read from the connection past the handshake,
+	// which the Conn reads first. New copies them.
+	Buffered []byte
+
+	// ReadBuffer, if its capacity is at least Options.ReadBufferSize, is
+	// the buffer the Conn reads frames through, all of its capacity,
+	// instead of one of its own; Buffered may be a prefix of it. The
+	// Conn owns it from then on. The server package uses it to read
+	// through the buffer of the bufio.Reader that http.Hijacker returns,
+	// which net/http keeps alive anyway.
+	ReadBuffer []byte
 }
 
 // A Conn is a WebSocket connection after the opening handshake.
@@ -146,6 +210,8 @@ type Conn struct {
 	nc   net.Conn
 	role frame.Role
 	opts Options // defaults filled in
+
+	subprotocol, extensions string // agreed by the opening handshake
 
 	state    atomic.Int32
 	closedCh chan struct{} // see done; guarded by mu
@@ -199,16 +265,21 @@ type Conn struct {
 	lastActivity atomic.Int64 // unix nanoseconds of the last bytes received
 
 	// Compression, when permessage-deflate was negotiated. Guarded by wmsg.
-	deflater  *deflate.Compressor
-	level     int // the compression level deflater was made with
-	threshold int
+	deflater        *deflate.Compressor
+	level           int  // the compression level deflater was made with
+	writeBits       int  // the window deflater was made with
+	writeNoTakeover bool // deflater compresses each message on its own
+	threshold       int
 
-	closeSent atomic.Bool // a Close frame was sent, or is being sent
+	closeSent   atomic.Bool // a Close frame was sent, or is being sent
+	awaitingEOF atomic.Bool // a client waits for the server to close TCP
 
 	// Closing. Guarded by mu.
 	mu          sync.Mutex
 	closeRcvd   bool // the peer's Close frame arrived
 	peerClose   *CloseError
+	sentCode    CloseCode // of the Close frame sent
+	sentReason  string
 	failure     error // why the connection was failed or closed locally
 	pings       map[string]chan struct{}
 	pingCounter uint64
@@ -216,44 +287,61 @@ type Conn struct {
 }
 
 // New returns a Conn for nc, an established connection whose opening
-// handshake has completed, acting in the given role. buffered holds any
-// bytes already read from nc past the handshake; they are read first. New
-// does not retain buffered. opts may be nil.
+// handshake has completed, acting in the given role. h says what the
+// handshake agreed and holds any bytes read past it; nil means no
+// subprotocol, no extension and nothing buffered. opts may be nil. New
+// fails only if opts does not pass [Options.Validate] or h holds
+// parameters outside their range.
 //
 // The Conn owns nc from now on: closing the Conn closes nc.
-func New(nc net.Conn, role frame.Role, buffered []byte, opts *Options) *Conn {
+func New(nc net.Conn, role frame.Role, h *Handshake, opts *Options) (*Conn, error) {
 	var o Options
 	if opts != nil {
 		o = *opts
 	}
-	if o.ReadBufferSize <= 0 {
-		o.ReadBufferSize = DefaultReadBufferSize
+	if err := o.Validate(); err != nil {
+		return nil, err
 	}
-	c := newConn(max(o.ReadBufferSize, len(buffered)), o.ReadBuffer)
+	var hs Handshake
+	if h != nil {
+		hs = *h
+	}
+	if role != frame.Server && role != frame.Client {
+		return nil, fmt.Errorf("conn: role %d is neither frame.Server nor frame.Client", role)
+	}
+	if hs.Compression != nil {
+		if err := hs.Compression.validate("conn: Handshake.Compression"); err != nil {
+			return nil, err
+		}
+	}
+	if o.ReadBufferSize == 0 {
+		o.ReadBufferSize = defaultReadBufferSize
+	}
+	c := newConn(max(o.ReadBufferSize, len(hs.Buffered)), hs.ReadBuffer)
 	c.nc, c.role = nc, role
 	c.opts = o
-	c.opts.ReadBuffer = nil // now c.rbuf, if it was used
-	c.initialize(buffered)
-	return c
+	c.subprotocol, c.extensions = hs.Subprotocol, hs.Extensions
+	c.initialize(hs.Buffered, hs.Compression)
+	return c, nil
 }
 
 // A connWithBuffer is a Conn and its read buffer in one allocation.
 type connWithBuffer struct {
 	Conn
-	buf [DefaultReadBufferSize]byte
+	buf [defaultReadBufferSize]byte
 }
 
 // newConn allocates a Conn whose read buffer holds at least size bytes:
 // all of given, if it is large enough, or else one of size bytes,
 // allocated with the Conn when it is no larger than
-// DefaultReadBufferSize.
+// defaultReadBufferSize.
 func newConn(size int, given []byte) *Conn {
 	switch {
 	case cap(given) >= size:
 		c := new(Conn)
 		c.rbuf = given[:cap(given)]
 		return c
-	case size <= DefaultReadBufferSize:
+	case size <= defaultReadBufferSize:
 		cb := new(connWithBuffer)
 		cb.rbuf = cb.buf[:size]
 		return &cb.Conn
@@ -264,22 +352,23 @@ func newConn(size int, given []byte) *Conn {
 }
 
 // initialize sets up a Conn that newConn allocated, with its nc, role and
-// opts, reading buffered first.
-func (c *Conn) initialize(buffered []byte) {
+// opts, reading buffered first and compressing as agreed, if compression
+// is not nil.
+func (c *Conn) initialize(buffered []byte, compression *Compression) {
 	o := &c.opts
 	if o.ReadLimit == 0 {
 		o.ReadLimit = DefaultReadLimit
 	}
 	if o.MaxFragments == 0 {
-		o.MaxFragments = DefaultMaxFragments
+		o.MaxFragments = defaultMaxFragments
 	}
-	if o.CloseTimeout <= 0 {
+	if o.CloseTimeout == 0 {
 		o.CloseTimeout = DefaultCloseTimeout
 	}
-	if o.WriteBufferSize <= 0 {
-		o.WriteBufferSize = DefaultWriteBufferSize
+	if o.WriteBufferSize == 0 {
+		o.WriteBufferSize = defaultWriteBufferSize
 	}
-	if o.KeepaliveInterval > 0 && o.KeepaliveTimeout <= 0 {
+	if o.KeepaliveInterval > 0 && o.KeepaliveTimeout == 0 {
 		o.KeepaliveTimeout = 2 * o.KeepaliveInterval
 	}
 	c.rend = copy(c.rbuf, buffered)
@@ -289,8 +378,8 @@ func (c *Conn) initialize(buffered []byte) {
 	c.csrc.c = c
 	c.rwatch = watcher{c: c, read: true}
 	c.wwatch.c = c
-	if o.Deflate != nil {
-		c.setUpDeflate()
+	if compression != nil {
+		c.setUpDeflate(*compression)
 	}
 	c.state.Store(int32(Open))
 	c.lastActivity.Store(time.Now().UnixNano())
@@ -309,11 +398,14 @@ func (c *Conn) State() State { return State(c.state.Load()) }
 // WHATWG WebSocket interface.
 func (c *Conn) BufferedAmount() int64 { return c.buffered.Load() }
 
-// Subprotocol returns the negotiated subprotocol, or "".
-func (c *Conn) Subprotocol() string { return c.opts.Subprotocol }
+// Subprotocol returns the subprotocol the opening handshake agreed on, or
+// "", like the protocol attribute of the WHATWG WebSocket interface.
+func (c *Conn) Subprotocol() string { return c.subprotocol }
 
-// Extensions returns the negotiated Sec-WebSocket-Extensions value, or "".
-func (c *Conn) Extensions() string { return c.opts.Extensions }
+// Extensions returns the Sec-WebSocket-Extensions value the server
+// answered with, or "", like the extensions attribute of the WHATWG
+// WebSocket interface.
+func (c *Conn) Extensions() string { return c.extensions }
 
 // LocalAddr returns the local network address.
 func (c *Conn) LocalAddr() net.Addr { return c.nc.LocalAddr() }

@@ -9,37 +9,53 @@ import (
 
 	"github.com/rfc6455/websocket/frame"
 	"github.com/rfc6455/websocket/internal/deflate"
+	"github.com/rfc6455/websocket/internal/optcheck"
 )
 
-// Deflate holds the parameters of permessage-deflate ([RFC 7692]) that the
-// opening handshake agreed, as they apply to this endpoint: what it reads
-// and what it writes. The server and client packages fill it in from the
-// negotiation; a caller of [New] who negotiated by other means sets it
-// from the Sec-WebSocket-Extensions response, as the table shows.
+// Compression holds the parameters of permessage-deflate ([RFC 7692]),
+// the compression browsers offer on every connection. Its fields are the
+// extension's parameters, named as on the wire.
 //
-//	field                    server              client
-//	ReadNoContextTakeover    client_no_c…_t…     server_no_c…_t…
-//	WriteNoContextTakeover   server_no_c…_t…     client_no_c…_t…
-//	ReadWindowBits           client_max_w…_b…    server_max_w…_b…
-//	WriteWindowBits          server_max_w…_b…    client_max_w…_b…
+// In server.Options and client.Options it asks for the extension: the
+// server accepts a client's offer, granting the parameters set here
+// whatever the client offered, and the client offers it with them. The
+// zero value asks for compression with context takeover and 15-bit
+// windows in both directions, as browsers do. In a [Handshake] it holds
+// what the handshake agreed.
+//
+// With context takeover each direction keeps a history of 2^bits bytes
+// between messages, so that a message may refer to earlier ones; the
+// NoContextTakeover fields have the server's or the client's messages
+// compressed each on its own, which spares the connection that history,
+// and the MaxWindowBits fields bound it. Options.CompressionLevel and
+// Options.CompressionThreshold say how messages are compressed.
 //
 // [RFC 7692]: https://www.rfc-editor.org/rfc/rfc7692
-type Deflate struct {
-	// ReadNoContextTakeover says the peer compresses each message on its
-	// own, so the Conn keeps no history of the messages it reads.
-	ReadNoContextTakeover bool
-	// WriteNoContextTakeover says the Conn must compress each message on
-	// its own, and so keeps no history of the messages it writes.
-	WriteNoContextTakeover bool
-	// ReadWindowBits is the base-two logarithm of the LZ77 window the
-	// peer compresses with, and WriteWindowBits of the one the Conn may
-	// use: 8 to 15, with 0 meaning 15 ([RFC 7692, Section 7.1.2]). With
-	// context takeover, each is what the Conn holds between messages for
-	// that direction: 2^bits bytes of history.
+type Compression struct {
+	// ServerNoContextTakeover and ClientNoContextTakeover have the
+	// server's or the client's messages compressed each on its own
+	// ([RFC 7692, Section 7.1.1]).
+	//
+	// [RFC 7692, Section 7.1.1]: https://www.rfc-editor.org/rfc/rfc7692#section-7.1.1
+	ServerNoContextTakeover bool
+	ClientNoContextTakeover bool
+
+	// ServerMaxWindowBits and ClientMaxWindowBits bound the base-two
+	// logarithm of the LZ77 window the server or the client compresses
+	// with: 8 to 15, or 0 for no bound (15) ([RFC 7692, Section 7.1.2]).
 	//
 	// [RFC 7692, Section 7.1.2]: https://www.rfc-editor.org/rfc/rfc7692#section-7.1.2
-	ReadWindowBits  int
-	WriteWindowBits int
+	ServerMaxWindowBits int
+	ClientMaxWindowBits int
+}
+
+// validate reports whether the window sizes are within RFC 7692's range,
+// naming them after prefix, such as "conn: Handshake.Compression".
+func (p *Compression) validate(prefix string) error {
+	if err := optcheck.WindowBits(prefix+".ServerMaxWindowBits", p.ServerMaxWindowBits); err != nil {
+		return err
+	}
+	return optcheck.WindowBits(prefix+".ClientMaxWindowBits", p.ClientMaxWindowBits)
 }
 
 func windowBits(bits int) int {
@@ -55,24 +71,30 @@ const (
 	thresholdStandalone = 512 // a short message on its own rarely shrinks
 )
 
-// setUpDeflate turns on permessage-deflate for the parameters in
-// c.opts.Deflate.
-func (c *Conn) setUpDeflate() {
-	d := c.opts.Deflate
+// setUpDeflate turns on permessage-deflate with the parameters p that the
+// opening handshake agreed, as they apply to this endpoint's role.
+func (c *Conn) setUpDeflate(p Compression) {
+	readNoTakeover, readBits := p.ClientNoContextTakeover, p.ClientMaxWindowBits
+	writeNoTakeover, writeBits := p.ServerNoContextTakeover, p.ServerMaxWindowBits
+	if c.role == frame.Client {
+		readNoTakeover, writeNoTakeover = writeNoTakeover, readNoTakeover
+		readBits, writeBits = writeBits, readBits
+	}
 	c.dec.RSV = frame.RSV1
 	level := c.opts.CompressionLevel
 	if level == 0 {
 		level = deflate.DefaultCompression
 	}
 	c.level = level
-	c.deflater = deflate.NewCompressor(level, windowBits(d.WriteWindowBits), !d.WriteNoContextTakeover)
-	c.inflater = deflate.NewDecompressor(windowBits(d.ReadWindowBits), !d.ReadNoContextTakeover)
+	c.writeNoTakeover, c.writeBits = writeNoTakeover, windowBits(writeBits)
+	c.deflater = deflate.NewCompressor(level, c.writeBits, !writeNoTakeover)
+	c.inflater = deflate.NewDecompressor(windowBits(readBits), !readNoTakeover)
 	switch t := c.opts.CompressionThreshold; {
 	case t < 0:
 		c.threshold = 0
 	case t > 0:
 		c.threshold = t
-	case d.WriteNoContextTakeover:
+	case writeNoTakeover:
 		c.threshold = thresholdStandalone
 	default:
 		c.threshold = thresholdTakeover
@@ -135,11 +157,11 @@ func (c *Conn) inflate(p []byte) (n int, done bool, err error) {
 	if n > 0 {
 		c.msgSize += int64(n)
 		if c.opts.ReadLimit > 0 && c.msgSize > c.opts.ReadLimit {
-			return 0, false, c.violation(frame.CloseMessageTooBig, "message exceeds the read limit", ErrReadLimit)
+			return 0, false, c.violation(CloseMessageTooBig, "message exceeds the read limit", ErrReadLimit)
 		}
 		if c.msgType == Text {
 			if _, ok := c.utf8.Write(p[:n]); !ok {
-				return 0, false, c.violation(frame.CloseInvalidFramePayloadData, "invalid UTF-8 in text message", nil)
+				return 0, false, c.violation(CloseInvalidFramePayloadData, "invalid UTF-8 in text message", nil)
 			}
 		}
 	}
@@ -149,13 +171,13 @@ func (c *Conn) inflate(p []byte) (n int, done bool, err error) {
 	case err == io.EOF:
 		c.inflating = false
 		if c.msgType == Text && !c.utf8.Complete() {
-			return 0, false, c.violation(frame.CloseInvalidFramePayloadData, "text message ends inside a UTF-8 sequence", nil)
+			return 0, false, c.violation(CloseInvalidFramePayloadData, "text message ends inside a UTF-8 sequence", nil)
 		}
 		return n, true, nil
 	case errors.Is(err, deflate.ErrCorrupt):
 		// RFC 7692, Section 6.2 leaves the code open; the payload is not what its RSV1 bit
 		// says it is, which Section 7.4.1 of RFC 6455 calls 1007.
-		return 0, false, c.violation(frame.CloseInvalidFramePayloadData, "invalid compressed data", err)
+		return 0, false, c.violation(CloseInvalidFramePayloadData, "invalid compressed data", err)
 	}
 	return n, false, err
 }

@@ -33,17 +33,44 @@ func randomText(r *rand.Rand, n int) []byte {
 	return b
 }
 
+// A Deflate is permessage-deflate as agreed, from one endpoint's point of
+// view: what it reads and what it writes.
+type Deflate struct {
+	ReadNoContextTakeover  bool
+	WriteNoContextTakeover bool
+	ReadWindowBits         int
+	WriteWindowBits        int
+}
+
+// handshake returns the Handshake that agrees on d for an endpoint in
+// role.
+func (d Deflate) handshake(role frame.Role) *Handshake {
+	p := &Compression{
+		ServerNoContextTakeover: d.WriteNoContextTakeover,
+		ClientNoContextTakeover: d.ReadNoContextTakeover,
+		ServerMaxWindowBits:     d.WriteWindowBits,
+		ClientMaxWindowBits:     d.ReadWindowBits,
+	}
+	if role == frame.Client {
+		p.ServerNoContextTakeover, p.ClientNoContextTakeover = p.ClientNoContextTakeover, p.ServerNoContextTakeover
+		p.ServerMaxWindowBits, p.ClientMaxWindowBits = p.ClientMaxWindowBits, p.ServerMaxWindowBits
+	}
+	return &Handshake{Compression: p}
+}
+
 // deflatePair returns a client and a server Conn over loopback TCP with
 // permessage-deflate agreed as d (from the client's point of view).
 func deflatePair(t testing.TB, d Deflate, clientOpts, serverOpts Options) (client, server *Conn) {
-	serverSide := Deflate{
-		ReadNoContextTakeover:  d.WriteNoContextTakeover,
-		WriteNoContextTakeover: d.ReadNoContextTakeover,
-		ReadWindowBits:         d.WriteWindowBits,
-		WriteWindowBits:        d.ReadWindowBits,
+	return connPairHandshake(t, d.handshake(frame.Client), &clientOpts, &serverOpts)
+}
+
+// rawPairDeflate is rawPair with permessage-deflate agreed as d, from the
+// Conn's point of view.
+func rawPairDeflate(t testing.TB, role frame.Role, d *Deflate, opts *Options) (*Conn, *rawPeer) {
+	if d == nil {
+		return rawPair(t, role, opts)
 	}
-	clientOpts.Deflate, serverOpts.Deflate = &d, &serverSide
-	return connPair(t, &clientOpts, &serverOpts)
+	return rawPairHandshake(t, role, d.handshake(role), opts)
 }
 
 func TestDeflateEcho(t *testing.T) {
@@ -185,7 +212,7 @@ func TestDeflateAgainstFlate(t *testing.T) {
 		for _, role := range []frame.Role{frame.Server, frame.Client} {
 			t.Run(fmt.Sprintf("%v/takeover=%v", role, takeover), func(t *testing.T) {
 				d := &Deflate{ReadNoContextTakeover: !takeover, WriteNoContextTakeover: !takeover}
-				c, peer := rawPair(t, role, &Options{Deflate: d, WriteBufferSize: 2000, CompressionThreshold: -1})
+				c, peer := rawPairDeflate(t, role, d, &Options{WriteBufferSize: 2000, CompressionThreshold: -1})
 				var in, out peerCodec
 				in.takeover, out.takeover = takeover, takeover
 				for i := range 30 {
@@ -263,7 +290,7 @@ func TestDeflateThreshold(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c, peer := rawPair(t, frame.Server, &Options{Deflate: &tt.d, CompressionThreshold: tt.threshold})
+			c, peer := rawPairDeflate(t, frame.Server, &tt.d, &Options{CompressionThreshold: tt.threshold})
 			msg := payloadOf(tt.size)
 			go c.Write(ctx, Binary, msg)
 			f := peer.mustNext()
@@ -296,51 +323,50 @@ func TestDeflateViolations(t *testing.T) {
 		name     string
 		opts     Options
 		send     func(p *rawPeer) []byte
-		wantCode frame.CloseCode
+		wantCode CloseCode
 		wantErr  error
 	}{{
 		name: "RSV1 on a continuation frame",
 		send: func(p *rawPeer) []byte {
 			return append(p.frameBytes(false, frame.RSV1, frame.OpText, text[:2]), p.frameBytes(true, frame.RSV1, frame.OpContinuation, text[2:])...)
 		},
-		wantCode: frame.CloseProtocolError,
+		wantCode: CloseProtocolError,
 	}, {
 		name:     "RSV1 on a ping",
 		send:     func(p *rawPeer) []byte { return p.frameBytes(true, frame.RSV1, frame.OpPing, nil) },
-		wantCode: frame.CloseProtocolError,
+		wantCode: CloseProtocolError,
 	}, {
 		name:     "RSV2 with permessage-deflate",
-		send:     func(p *rawPeer) []byte { return p.frameBytes(true, frame.RSV2, frame.OpText, []byte("x")) },
-		wantCode: frame.CloseProtocolError,
+		send:     func(p *rawPeer) []byte { return p.frameBytes(true, 0x20, frame.OpText, []byte("x")) },
+		wantCode: CloseProtocolError,
 	}, {
 		name: "invalid compressed data",
 		send: func(p *rawPeer) []byte {
 			return p.frameBytes(true, frame.RSV1, frame.OpBinary, []byte{0xff, 0xff, 0xff})
 		},
-		wantCode: frame.CloseInvalidFramePayloadData,
+		wantCode: CloseInvalidFramePayloadData,
 	}, {
 		name:     "invalid UTF-8 once decompressed",
 		send:     func(p *rawPeer) []byte { return p.frameBytes(true, frame.RSV1, frame.OpText, badUTF8) },
-		wantCode: frame.CloseInvalidFramePayloadData,
+		wantCode: CloseInvalidFramePayloadData,
 	}, {
 		name:     "17 MiB of zeros in 17 KiB, over a 16 MiB limit",
 		opts:     Options{ReadLimit: 16 << 20},
 		send:     func(p *rawPeer) []byte { return p.frameBytes(true, frame.RSV1, frame.OpBinary, bomb) },
-		wantCode: frame.CloseMessageTooBig,
+		wantCode: CloseMessageTooBig,
 		wantErr:  ErrReadLimit,
 	}, {
 		name:     "compressed payload far beyond the limit",
 		opts:     Options{ReadLimit: 1000},
 		send:     func(p *rawPeer) []byte { return p.frameBytes(true, frame.RSV1, frame.OpBinary, make([]byte, 5000)) },
-		wantCode: frame.CloseMessageTooBig,
+		wantCode: CloseMessageTooBig,
 		wantErr:  ErrReadLimit,
 	}}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			opts := tt.opts
-			opts.Deflate = &Deflate{}
 			opts.CloseTimeout = 200 * time.Millisecond
-			c, peer := rawPair(t, frame.Server, &opts)
+			c, peer := rawPairDeflate(t, frame.Server, &Deflate{}, &opts)
 			go peer.nc.Write(tt.send(peer))
 			_, _, err := c.Read(ctx, nil)
 			var pe *frame.ProtocolError
@@ -364,7 +390,7 @@ func TestDeflateViolations(t *testing.T) {
 func TestDeflateReadTimeoutResumes(t *testing.T) {
 	for _, streaming := range []bool{false, true} {
 		t.Run(fmt.Sprintf("streaming=%v", streaming), func(t *testing.T) {
-			c, peer := rawPair(t, frame.Server, &Options{Deflate: &Deflate{}})
+			c, peer := rawPairDeflate(t, frame.Server, &Deflate{}, &Options{})
 			codec := peerCodec{takeover: true}
 			first := randomText(rand.New(rand.NewPCG(5, 6)), 50000)
 			second := append(bytes.Clone(first[:20000]), "and something new"...)
@@ -432,7 +458,7 @@ func TestDeflateReadTimeoutResumes(t *testing.T) {
 func TestDeflateWriteCancelledKeepsPeerInStep(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		a, b := net.Pipe()
-		c := New(a, frame.Server, nil, &Options{Deflate: &Deflate{}, CompressionThreshold: -1})
+		c := mustNew(t, a, frame.Server, &Handshake{Compression: &Compression{}}, &Options{CompressionThreshold: -1})
 		defer c.CloseNow()
 		peer := &rawPeer{t: t, nc: b, br: bufio.NewReader(b), role: frame.Client}
 		codec := peerCodec{takeover: true}

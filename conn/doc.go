@@ -53,7 +53,7 @@
 //
 //   - A Close frame from the peer: *[CloseError] with its code and reason.
 //     A connection that ended without one: *[CloseError] with code
-//     [frame.CloseAbnormalClosure].
+//     [CloseAbnormalClosure].
 //   - A protocol violation by the peer: *[frame.ProtocolError] carrying the
 //     close code that was sent (1002, 1007, 1008 or 1009); it wraps
 //     [ErrReadLimit] when a message was too big.

@@ -2,28 +2,29 @@ package conn
 
 import (
 	"errors"
+	"net"
 	"strconv"
 
 	"github.com/rfc6455/websocket/frame"
 )
 
 // A CloseError is the Close frame the peer sent
-// ([RFC 6455, Section 5.5.1]), or, with code
-// [frame.CloseAbnormalClosure], the report that the connection ended
-// without one ([RFC 6455, Section 7.1.5]).
+// ([RFC 6455, Section 5.5.1]), or, with code [CloseAbnormalClosure], the
+// report that the connection ended without one
+// ([RFC 6455, Section 7.1.5]).
 //
 // [RFC 6455, Section 5.5.1]: https://www.rfc-editor.org/rfc/rfc6455#section-5.5.1
 // [RFC 6455, Section 7.1.5]: https://www.rfc-editor.org/rfc/rfc6455#section-7.1.5
 type CloseError struct {
-	Code   frame.CloseCode // frame.CloseNoStatusReceived if the frame had no body
+	Code   CloseCode // CloseNoStatusReceived if the frame had no body
 	Reason string
 }
 
 // Error returns a message with the code and reason.
 func (e *CloseError) Error() string {
-	s := "conn: closed by peer with code " + strconv.Itoa(int(e.Code))
-	if e.Code == frame.CloseAbnormalClosure {
-		s = "conn: connection ended without a close frame (1006)"
+	s := "conn: the peer closed the connection with code " + e.Code.String()
+	if e.Code == CloseAbnormalClosure {
+		s = "conn: the connection ended without a close frame (1006)"
 	}
 	if e.Reason != "" {
 		s += ": " + strconv.Quote(e.Reason)
@@ -31,9 +32,18 @@ func (e *CloseError) Error() string {
 	return s
 }
 
+// A ProtocolError reports that the peer violated RFC 6455 and that the
+// connection was failed with Code, the close code sent to the peer
+// ([RFC 6455, Section 7.1.7]): 1002 (protocol error), 1007 (invalid UTF-8
+// or compressed data), 1008 (too many fragments) or 1009 (message too big,
+// wrapping [ErrReadLimit]). It is the type package frame defines.
+//
+// [RFC 6455, Section 7.1.7]: https://www.rfc-editor.org/rfc/rfc6455#section-7.1.7
+type ProtocolError = frame.ProtocolError
+
 var (
-	// ErrReadLimit is wrapped by the *frame.ProtocolError (code 1009)
-	// returned when a message exceeds Options.ReadLimit.
+	// ErrReadLimit is wrapped by the *ProtocolError (code 1009) returned
+	// when a message exceeds Options.ReadLimit.
 	ErrReadLimit = errors.New("conn: message exceeds the read limit")
 
 	// ErrKeepalive is returned when keepalive saw neither a pong nor any
@@ -45,3 +55,28 @@ var (
 	// BackpressureClose policies.
 	ErrBufferFull = errors.New("conn: write buffer full")
 )
+
+// A localCloseError reports that this endpoint closed the connection: it
+// sent the first Close frame, with code and reason. It matches
+// net.ErrClosed, and the peer's answering Close frame, if one came, as a
+// *CloseError.
+type localCloseError struct {
+	code   CloseCode
+	reason string
+	answer *CloseError
+}
+
+func (e *localCloseError) Error() string {
+	s := "conn: this endpoint closed the connection with code " + e.code.String()
+	if e.reason != "" {
+		s += ": " + strconv.Quote(e.reason)
+	}
+	return s
+}
+
+func (e *localCloseError) Unwrap() []error {
+	if e.answer == nil {
+		return []error{net.ErrClosed}
+	}
+	return []error{net.ErrClosed, e.answer}
+}

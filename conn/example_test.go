@@ -3,61 +3,73 @@ package conn_test
 import (
 	"bufio"
 	"context"
+	"errors"
 	"fmt"
+	"log"
 	"net"
 
 	"github.com/rfc6455/websocket/conn"
 	"github.com/rfc6455/websocket/frame"
 )
 
-// pipe returns a client and a server Conn joined by an in-memory pipe, as
-// the server and client packages would after the opening handshake.
-func pipe() (client, server *conn.Conn) {
+// pipe returns the two ends of a connection joined by an in-memory pipe,
+// as the server and client packages would return them after the opening
+// handshake: c is the server's Conn and peer the client's.
+func pipe() (c, peer *conn.Conn) {
 	a, b := net.Pipe()
-	return conn.New(a, frame.Client, nil, nil), conn.New(b, frame.Server, nil, nil)
+	c, err := conn.New(a, frame.Server, nil, nil)
+	if err != nil {
+		log.Fatal(err)
+	}
+	peer, err = conn.New(b, frame.Client, nil, nil)
+	if err != nil {
+		log.Fatal(err)
+	}
+	return c, peer
 }
 
 func Example_echo() {
 	ctx := context.Background()
-	client, server := pipe()
+	c, peer := pipe()
 
-	// The server echoes every message with its type until the client closes.
+	// The server echoes every message with its type until the connection
+	// ends.
 	go func() {
 		var buf []byte
 		for {
-			typ, msg, err := server.Read(ctx, buf[:0])
+			typ, msg, err := c.Read(ctx, buf[:0])
 			if err != nil {
 				return
 			}
-			if err := server.Write(ctx, typ, msg); err != nil {
+			if err := c.Write(ctx, typ, msg); err != nil {
 				return
 			}
 			buf = msg
 		}
 	}()
 
-	go client.Write(ctx, conn.Text, []byte("hello"))
-	typ, msg, err := client.Read(ctx, nil)
+	go peer.Write(ctx, conn.Text, []byte("hello"))
+	typ, msg, err := peer.Read(ctx, nil)
 	fmt.Println(typ, string(msg), err)
-	client.Close(frame.CloseNormalClosure, "bye")
+	peer.Close(conn.CloseNormalClosure, "bye")
 	// Output: text hello <nil>
 }
 
 func ExampleConn_Read() {
 	ctx := context.Background()
-	client, server := pipe()
-	defer client.CloseNow()
-	defer server.CloseNow()
+	c, peer := pipe()
+	defer c.CloseNow()
+	defer peer.CloseNow()
 	go func() {
 		for _, m := range []string{"one", "two", "three"} {
-			client.Write(ctx, conn.Text, []byte(m))
+			peer.Write(ctx, conn.Text, []byte(m))
 		}
 	}()
 	// Reusing the buffer makes reading allocation-free once it is large
 	// enough.
 	var buf []byte
 	for range 3 {
-		_, msg, err := server.Read(ctx, buf[:0])
+		_, msg, err := c.Read(ctx, buf[:0])
 		if err != nil {
 			fmt.Println(err)
 			return
@@ -73,11 +85,11 @@ func ExampleConn_Read() {
 
 func ExampleConn_Writer() {
 	ctx := context.Background()
-	client, server := pipe()
-	defer client.CloseNow()
-	defer server.CloseNow()
+	c, peer := pipe()
+	defer c.CloseNow()
+	defer peer.CloseNow()
 	go func() {
-		w, err := server.Writer(ctx, conn.Text)
+		w, err := c.Writer(ctx, conn.Text)
 		if err != nil {
 			return
 		}
@@ -86,30 +98,59 @@ func ExampleConn_Writer() {
 		}
 		w.Close()
 	}()
-	_, msg, _ := client.Read(ctx, nil)
+	_, msg, _ := peer.Read(ctx, nil)
 	fmt.Println(string(msg))
 	// Output: part 0;part 1;part 2;
 }
 
 func ExampleCloseError() {
 	ctx := context.Background()
-	client, server := pipe()
-	go client.Close(frame.CloseGoingAway, "page closed")
-	_, _, err := server.Read(ctx, nil)
+	c, peer := pipe()
+	go peer.Close(conn.CloseGoingAway, "page closed")
+	_, _, err := c.Read(ctx, nil)
+	var ce *conn.CloseError
+	if errors.As(err, &ce) {
+		fmt.Println(ce.Code == conn.CloseGoingAway, ce.Reason)
+	}
 	fmt.Println(err)
-	// Output: conn: closed by peer with code 1001: "page closed"
+	// Output:
+	// true page closed
+	// conn: the peer closed the connection with code going away (1001): "page closed"
+}
+
+func ExampleConn_Close() {
+	ctx := context.Background()
+	c, peer := pipe()
+	peerErr := make(chan error)
+	go func() {
+		// The client reads until the server's Close frame arrives, which
+		// it answers.
+		_, _, err := peer.Read(ctx, nil)
+		peerErr <- err
+	}()
+	// Codes 4000-4999 are for applications to define.
+	const roomClosed conn.CloseCode = 4001
+	if err := c.Close(roomClosed, "the room was closed"); err != nil {
+		fmt.Println(err)
+	}
+	fmt.Println("client:", <-peerErr)
+	_, _, err := c.Read(ctx, nil)
+	fmt.Println("server:", err)
+	// Output:
+	// client: conn: the peer closed the connection with code 4001: "the room was closed"
+	// server: conn: this endpoint closed the connection with code 4001: "the room was closed"
 }
 
 func ExampleNetConn() {
-	client, server := pipe()
+	c, peer := pipe()
 	// Each Write is one binary message; Read sees one stream of bytes.
 	go func() {
-		nc := conn.NetConn(client, conn.Binary)
+		nc := conn.NetConn(peer, conn.Binary)
 		fmt.Fprint(nc, "line one\nline ")
 		fmt.Fprint(nc, "two\n")
 		nc.Close()
 	}()
-	sc := bufio.NewScanner(conn.NetConn(server, conn.Binary))
+	sc := bufio.NewScanner(conn.NetConn(c, conn.Binary))
 	for sc.Scan() {
 		fmt.Println(sc.Text())
 	}
@@ -123,14 +164,14 @@ func ExampleNetConn() {
 func ExampleConn_WritePrepared() {
 	ctx := context.Background()
 	// Three connections, as a server holds for the pages subscribed to a
-	// feed; each client reads what the server pushes.
+	// feed; each page reads what the server pushes.
 	received := make(chan string)
-	var servers []*conn.Conn
+	var subscribers []*conn.Conn
 	for range 3 {
-		client, server := pipe()
-		servers = append(servers, server)
+		c, page := pipe()
+		subscribers = append(subscribers, c)
 		go func() {
-			_, msg, err := client.Read(ctx, nil)
+			_, msg, err := page.Read(ctx, nil)
 			if err != nil {
 				received <- err.Error()
 				return
@@ -147,14 +188,47 @@ func ExampleConn_WritePrepared() {
 		fmt.Println(err)
 		return
 	}
-	for _, c := range servers {
+	for _, c := range subscribers {
 		go c.WritePrepared(ctx, update)
 	}
-	for range servers {
+	for range subscribers {
 		fmt.Println(<-received)
 	}
 	// Output:
 	// {"price":101.5}
 	// {"price":101.5}
 	// {"price":101.5}
+}
+
+func ExampleOptions_Validate() {
+	opts := conn.Options{KeepaliveInterval: 30e9, KeepaliveTimeout: 10e9}
+	fmt.Println(opts.Validate())
+	// Output: conn: Options.KeepaliveTimeout is 10s: it is shorter than KeepaliveInterval, so an idle peer would fail before it is pinged
+}
+
+// A program that performs the opening handshake itself tells New what it
+// agreed on.
+func ExampleNew() {
+	a, b := net.Pipe()
+	agreed := &conn.Handshake{
+		Subprotocol: "chat.v1",
+		Extensions:  "permessage-deflate; server_no_context_takeover",
+		Compression: &conn.Compression{ServerNoContextTakeover: true},
+	}
+	c, err := conn.New(a, frame.Server, agreed, &conn.Options{ReadLimit: 1 << 20})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	peer, err := conn.New(b, frame.Client, agreed, nil)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	ctx := context.Background()
+	go c.Write(ctx, conn.Text, []byte("compressed if long enough"))
+	_, msg, err := peer.Read(ctx, nil)
+	fmt.Println(c.Subprotocol(), string(msg), err)
+	c.CloseNow()
+	// Output: chat.v1 compressed if long enough <nil>
 }

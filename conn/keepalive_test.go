@@ -30,7 +30,7 @@ func TestKeepalive(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
 				a, b := net.Pipe()
 				defer b.Close()
-				c := New(a, frame.Server, nil, &Options{KeepaliveInterval: time.Second, KeepaliveTimeout: 3 * time.Second})
+				c := mustNew(t, a, frame.Server, nil, &Options{KeepaliveInterval: time.Second, KeepaliveTimeout: 3 * time.Second})
 				defer c.CloseNow()
 				peer := &rawPeer{t: t, nc: b, br: bufio.NewReader(b), role: frame.Client}
 				pings := 0

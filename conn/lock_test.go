@@ -15,7 +15,7 @@ import (
 func TestCtxLock(t *testing.T) {
 	a, b := net.Pipe()
 	defer b.Close()
-	c := New(a, frame.Server, nil, nil)
+	c := mustNew(t, a, frame.Server, nil, nil)
 	var l ctxLock
 	if err := l.lock(ctx, c); err != nil {
 		t.Fatal(err)
@@ -78,7 +78,7 @@ func TestCtxLock(t *testing.T) {
 func TestCtxLockWaitersGivingUp(t *testing.T) {
 	a, b := net.Pipe()
 	defer b.Close()
-	c := New(a, frame.Server, nil, nil)
+	c := mustNew(t, a, frame.Server, nil, nil)
 	defer c.CloseNow()
 	var l ctxLock
 	var wg sync.WaitGroup

@@ -9,8 +9,6 @@ import (
 	"os"
 	"sync"
 	"time"
-
-	"github.com/rfc6455/websocket/frame"
 )
 
 // NetConn returns a [net.Conn] that carries a byte stream over c: each
@@ -77,12 +75,12 @@ func (nc *netConn) Read(p []byte) (int, error) {
 			}
 			if typ != nc.typ {
 				nc.rerr = fmt.Errorf("conn: NetConn received a %v message; it carries %v messages", typ, nc.typ)
-				nc.c.Close(frame.CloseUnsupportedData, "expected "+nc.typ.String()+" messages")
+				nc.c.Close(CloseUnsupportedData, "expected "+nc.typ.String()+" messages")
 				return 0, nc.rerr
 			}
 			nc.reading = true
 		}
-		n, err := nc.c.mr.readContext(ctx, p)
+		n, err := nc.c.mr.readContext(ctx, currentGen, p)
 		switch {
 		case err == io.EOF:
 			nc.reading = false
@@ -105,7 +103,7 @@ func (nc *netConn) Read(p []byte) (int, error) {
 // readFailed records the error that ends the stream.
 func (nc *netConn) readFailed(err error) error {
 	var ce *CloseError
-	if errors.As(err, &ce) && (ce.Code == frame.CloseNormalClosure || ce.Code == frame.CloseGoingAway) {
+	if errors.As(err, &ce) && (ce.Code == CloseNormalClosure || ce.Code == CloseGoingAway) {
 		err = io.EOF
 	}
 	nc.rerr = err
@@ -138,7 +136,7 @@ func (nc *netConn) Write(p []byte) (int, error) {
 func (nc *netConn) Close() error {
 	nc.rd.stop()
 	nc.wd.stop()
-	return nc.c.Close(frame.CloseNormalClosure, "")
+	return nc.c.Close(CloseNormalClosure, "")
 }
 
 func (nc *netConn) LocalAddr() net.Addr  { return nc.c.LocalAddr() }

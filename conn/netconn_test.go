@@ -20,7 +20,7 @@ import (
 // peer on the other, for tests that run inside a synctest bubble.
 func pipePeer(t *testing.T) (*Conn, *rawPeer) {
 	a, b := net.Pipe()
-	c := New(a, frame.Server, nil, nil)
+	c := mustNew(t, a, frame.Server, nil, nil)
 	t.Cleanup(func() { c.CloseNow(); b.Close() })
 	return c, &rawPeer{t: t, nc: b, br: bufio.NewReader(b), role: frame.Client}
 }
@@ -67,17 +67,17 @@ func TestNetConnEnd(t *testing.T) {
 		send    func(p *rawPeer)
 		wantEOF bool
 		wantErr any // pointer to the error type Read must return
-		wantRx  frame.CloseCode
+		wantRx  CloseCode
 	}{{
 		name:    "normal closure",
-		send:    func(p *rawPeer) { p.send(true, frame.OpClose, closePayload(frame.CloseNormalClosure, "")) },
+		send:    func(p *rawPeer) { p.send(true, frame.OpClose, closePayload(CloseNormalClosure, "")) },
 		wantEOF: true,
-		wantRx:  frame.CloseNormalClosure,
+		wantRx:  CloseNormalClosure,
 	}, {
 		name:    "going away",
-		send:    func(p *rawPeer) { p.send(true, frame.OpClose, closePayload(frame.CloseGoingAway, "restart")) },
+		send:    func(p *rawPeer) { p.send(true, frame.OpClose, closePayload(CloseGoingAway, "restart")) },
 		wantEOF: true,
-		wantRx:  frame.CloseGoingAway,
+		wantRx:  CloseGoingAway,
 	}, {
 		name:    "other code",
 		send:    func(p *rawPeer) { p.send(true, frame.OpClose, closePayload(4000, "app")) },
@@ -86,7 +86,7 @@ func TestNetConnEnd(t *testing.T) {
 	}, {
 		name:   "message of the other type",
 		send:   func(p *rawPeer) { p.send(true, frame.OpText, []byte("hi")) },
-		wantRx: frame.CloseUnsupportedData,
+		wantRx: CloseUnsupportedData,
 	}}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

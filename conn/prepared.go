@@ -51,12 +51,6 @@ func NewPreparedMessage(typ MessageType, data []byte) (*PreparedMessage, error) 
 	return &PreparedMessage{typ: typ, data: slices.Clone(data)}, nil
 }
 
-// Type returns the message type of pm.
-func (pm *PreparedMessage) Type() MessageType { return pm.typ }
-
-// Len returns the length of pm's uncompressed payload.
-func (pm *PreparedMessage) Len() int { return len(pm.data) }
-
 // compressedFor returns pm's payload compressed on its own at level with a
 // window of 2^windowBits bytes, compressing it on first use.
 func (pm *PreparedMessage) compressedFor(level, windowBits int) []byte {

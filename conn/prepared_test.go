@@ -19,8 +19,8 @@ func TestNewPreparedMessage(t *testing.T) {
 		t.Fatal(err)
 	}
 	data[0] = 'j' // the PreparedMessage holds its own copy
-	if pm.Type() != Text || pm.Len() != 5 || string(pm.data) != "hello" {
-		t.Errorf("got type %v, len %d, data %q; want Text, 5, %q", pm.Type(), pm.Len(), pm.data, "hello")
+	if pm.typ != Text || string(pm.data) != "hello" {
+		t.Errorf("got type %v, data %q; want Text, %q", pm.typ, pm.data, "hello")
 	}
 	for _, typ := range []MessageType{0, MessageType(frame.OpPing), MessageType(frame.OpClose)} {
 		if _, err := NewPreparedMessage(typ, nil); err == nil {
@@ -52,7 +52,7 @@ func TestWritePrepared(t *testing.T) {
 	for _, tt := range tests {
 		for _, role := range []frame.Role{frame.Server, frame.Client} {
 			t.Run(fmt.Sprintf("%s/%v", tt.name, role), func(t *testing.T) {
-				c, peer := rawPair(t, role, &Options{Deflate: tt.deflate, CompressionThreshold: tt.threshold})
+				c, peer := rawPairDeflate(t, role, tt.deflate, &Options{CompressionThreshold: tt.threshold})
 				pm, err := NewPreparedMessage(Binary, long)
 				if err != nil {
 					t.Fatal(err)
@@ -152,7 +152,7 @@ func BenchmarkBroadcast(b *testing.B) {
 	msg = msg[:4096]
 	conns := make([]*Conn, 16)
 	for i := range conns {
-		c, peer := rawPair(b, frame.Server, &Options{Deflate: &Deflate{WriteNoContextTakeover: true}})
+		c, peer := rawPairDeflate(b, frame.Server, &Deflate{WriteNoContextTakeover: true}, &Options{})
 		go io.Copy(io.Discard, peer.nc)
 		conns[i] = c
 	}

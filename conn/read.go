@@ -57,7 +57,7 @@ func (c *Conn) Read(ctx context.Context, buf []byte) (MessageType, []byte, error
 }
 
 func (c *Conn) readMessage(buf []byte) (MessageType, []byte, error) {
-	c.mr.streaming = false // a message reader handed out earlier is now stale
+	c.mr.stale() // a message reader handed out earlier is now stale
 	if c.resume {
 		buf = append(buf, c.partial...)
 		c.resume = false
@@ -119,10 +119,9 @@ func (c *Conn) Reader(ctx context.Context) (MessageType, io.Reader, error) {
 	if err := ctx.Err(); err != nil {
 		return 0, nil, err
 	}
-	c.mr.ctx = ctx
 	if c.mr.streaming && c.mr.cut {
 		c.mr.cut = false
-		return c.msgType, &c.mr, nil
+		return c.msgType, &streamReader{r: &c.mr, gen: c.mr.gen, ctx: ctx}, nil
 	}
 	watched := c.rwatch.begin(ctx)
 	err := c.nextMessage()
@@ -137,8 +136,21 @@ func (c *Conn) Reader(ctx context.Context) (MessageType, io.Reader, error) {
 	c.mr.cut = false
 	c.mr.eof = false
 	c.mr.pending = nil
-	return c.msgType, &c.mr, nil
+	return c.msgType, &streamReader{r: &c.mr, gen: c.mr.gen, ctx: ctx}, nil
 }
+
+// A streamReader is the reader of one message, handed out by Reader. The
+// state lives in the Conn's messageReader, which every message shares; a
+// streamReader kept past its message finds the generation changed and
+// fails instead of reading the next message.
+type streamReader struct {
+	r   *messageReader
+	gen uint64
+	ctx context.Context
+}
+
+// Read implements [io.Reader].
+func (s *streamReader) Read(p []byte) (int, error) { return s.r.readContext(s.ctx, s.gen, p) }
 
 // nextMessage discards whatever remains of the current message and reads
 // up to the start of the next one.
@@ -147,6 +159,7 @@ func (c *Conn) nextMessage() error {
 		c.resume = false
 		c.partial = c.partial[:0]
 	}
+	c.mr.stale()
 	if err := c.discardMessage(); err != nil {
 		return err
 	}
@@ -162,27 +175,35 @@ func (c *Conn) nextMessage() error {
 // Conn, so handing it out does not allocate.
 type messageReader struct {
 	c         *Conn
-	ctx       context.Context
-	streaming bool // the current message belongs to this reader
-	cut       bool // a read was interrupted by ctx
+	gen       uint64 // counts the messages handed out or abandoned
+	streaming bool   // the current message belongs to this reader
+	cut       bool   // a read was interrupted by ctx
 	eof       bool
 	pending   []byte // payload received but not yet returned; aliases c.rbuf
 }
 
 var errStaleReader = errors.New("conn: message reader used after the next call of Read or Reader")
 
-// Read implements [io.Reader].
-func (r *messageReader) Read(p []byte) (int, error) { return r.readContext(r.ctx, p) }
+// stale ends the current message's reader: readers handed out for it fail
+// from now on.
+func (r *messageReader) stale() {
+	r.streaming = false
+	r.gen++
+}
 
-// readContext is Read under ctx rather than the context the reader was
-// handed out with.
-func (r *messageReader) readContext(ctx context.Context, p []byte) (int, error) {
+// currentGen, passed to readContext, reads the current message whatever
+// its generation.
+const currentGen = ^uint64(0)
+
+// readContext reads from the current message under ctx, for a reader of
+// generation gen.
+func (r *messageReader) readContext(ctx context.Context, gen uint64, p []byte) (int, error) {
 	c := r.c
 	if err := c.rlock.lock(ctx, c); err != nil {
 		return 0, err
 	}
 	defer c.rlock.unlock()
-	if !r.streaming {
+	if !r.streaming || (gen != r.gen && gen != currentGen) {
 		return 0, errStaleReader
 	}
 	if len(r.pending) > 0 {
@@ -265,7 +286,7 @@ func (c *Conn) advance(dst *[]byte) (readEvent, []byte, error) {
 				if h.RSV != 0 {
 					// RFC 7692, Section 6.1: "An endpoint MUST NOT set the "Per-Message
 					// Compressed" bit of control frames".
-					return 0, nil, c.violation(frame.CloseProtocolError, "RSV1 set on a control frame", nil)
+					return 0, nil, c.violation(CloseProtocolError, "RSV1 set on a control frame", nil)
 				}
 				c.inCtrl = true
 				c.ctrlOp = h.Opcode
@@ -291,7 +312,7 @@ func (c *Conn) advance(dst *[]byte) (readEvent, []byte, error) {
 			c.msgSize += int64(len(chunk))
 			if c.msgType == Text {
 				if _, ok := c.utf8.Write(chunk); !ok {
-					return 0, nil, c.violation(frame.CloseInvalidFramePayloadData, "invalid UTF-8 in text message", nil)
+					return 0, nil, c.violation(CloseInvalidFramePayloadData, "invalid UTF-8 in text message", nil)
 				}
 			}
 			return msgData, chunk, nil
@@ -309,7 +330,7 @@ func (c *Conn) advance(dst *[]byte) (readEvent, []byte, error) {
 					return msgEnd, nil, nil
 				}
 				if c.msgType == Text && !c.utf8.Complete() {
-					return 0, nil, c.violation(frame.CloseInvalidFramePayloadData, "text message ends inside a UTF-8 sequence", nil)
+					return 0, nil, c.violation(CloseInvalidFramePayloadData, "text message ends inside a UTF-8 sequence", nil)
 				}
 				c.inMsg = false
 				return msgEnd, nil, nil
@@ -325,16 +346,16 @@ func (c *Conn) dataHeader(h frame.Header) (started bool, err error) {
 	case h.Opcode == frame.OpContinuation && !c.inMsg:
 		// "If an endpoint receives a continuation frame with no message in progress" is a
 		// fragmentation error: Section 5.4 allows continuations only after an unfinished first frame.
-		return false, c.violation(frame.CloseProtocolError, "continuation frame with no message to continue", nil)
+		return false, c.violation(CloseProtocolError, "continuation frame with no message to continue", nil)
 	case h.Opcode != frame.OpContinuation && c.inMsg:
 		// Section 5.4: "the fragments of one message MUST NOT be interleaved between the
 		// fragments of another message".
-		return false, c.violation(frame.CloseProtocolError, h.Opcode.String()+" frame inside a fragmented message", nil)
+		return false, c.violation(CloseProtocolError, h.Opcode.String()+" frame inside a fragmented message", nil)
 	}
 	if h.RSV&frame.RSV1 != 0 && h.Opcode == frame.OpContinuation {
 		// RFC 7692, Section 6.1: the "Per-Message Compressed" bit is set on "the first
 		// fragment of a message" only.
-		return false, c.violation(frame.CloseProtocolError, "RSV1 set on a continuation frame", nil)
+		return false, c.violation(CloseProtocolError, "RSV1 set on a continuation frame", nil)
 	}
 	if h.Opcode != frame.OpContinuation {
 		c.inMsg = true
@@ -354,7 +375,7 @@ func (c *Conn) dataHeader(h frame.Header) (started bool, err error) {
 	c.msgFrags++
 	c.fin = h.Fin
 	if c.opts.MaxFragments > 0 && c.msgFrags > c.opts.MaxFragments {
-		return false, c.violation(frame.ClosePolicyViolation, "message has too many fragments", nil)
+		return false, c.violation(ClosePolicyViolation, "message has too many fragments", nil)
 	}
 	if limit := c.opts.ReadLimit; limit > 0 {
 		// A compressed message is held to the limit as it is decompressed; its
@@ -364,7 +385,7 @@ func (c *Conn) dataHeader(h frame.Header) (started bool, err error) {
 			size, limit = c.rawSize, maxCompressedSize(limit)
 		}
 		if h.Length > limit-size {
-			return false, c.violation(frame.CloseMessageTooBig, "message exceeds the read limit", ErrReadLimit)
+			return false, c.violation(CloseMessageTooBig, "message exceeds the read limit", ErrReadLimit)
 		}
 	}
 	return started, nil
@@ -490,7 +511,7 @@ func (c *Conn) control(op frame.Opcode, payload []byte) error {
 // closes the connection. The caller holds rlock.
 //
 // [RFC 6455, Section 7.1.7]: https://www.rfc-editor.org/rfc/rfc6455#section-7.1.7
-func (c *Conn) violation(code frame.CloseCode, reason string, cause error) error {
+func (c *Conn) violation(code CloseCode, reason string, cause error) error {
 	pe := &frame.ProtocolError{Code: code, Reason: reason, Err: cause}
 	c.setFailure(pe)
 	if c.sendClose(code, reason) {
@@ -517,7 +538,7 @@ func (c *Conn) readFailed(err error) error {
 	if !c.isShut() {
 		// The connection ended without a Close frame (Section 7.1.5: "the WebSocket Connection
 		// Close Code is considered to be 1006").
-		c.setFailure(&CloseError{Code: frame.CloseAbnormalClosure})
+		c.setFailure(&CloseError{Code: CloseAbnormalClosure})
 		c.shutdown()
 	}
 	c.readErr = c.closedErr()

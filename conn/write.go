@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/rfc6455/websocket/frame"
@@ -47,8 +48,8 @@ func (c *Conn) writeMessage(ctx context.Context, typ MessageType, p []byte, pm *
 	switch {
 	case c.deflater == nil || len(p) < c.threshold:
 		return c.writeDataFrame(ctx, true, 0, op, p)
-	case pm != nil && c.opts.Deflate.WriteNoContextTakeover:
-		payload := pm.compressedFor(c.level, windowBits(c.opts.Deflate.WriteWindowBits))
+	case pm != nil && c.writeNoTakeover:
+		payload := pm.compressedFor(c.level, c.writeBits)
 		return c.writeDataFrame(ctx, true, frame.RSV1, op, payload)
 	}
 	return c.writeCompressed(ctx, op, p)
@@ -98,13 +99,14 @@ func (c *Conn) writeDataFrame(ctx context.Context, fin bool, rsv byte, op frame.
 		}
 		err = ctx.Err()
 	}
-	// Part of a frame went out: nothing can follow it.
-	err = fmt.Errorf("conn: write failed mid-frame, connection closed: %w", err)
-	if n == 0 {
-		err = fmt.Errorf("conn: write failed: %w", err)
-	}
 	if c.isShut() {
 		return c.closedErr()
+	}
+	if n == 0 {
+		err = fmt.Errorf("conn: write failed, connection closed: %w", err)
+	} else {
+		// Part of a frame went out: nothing can follow it.
+		err = fmt.Errorf("conn: write failed after %d bytes of a frame, connection closed: %w", n, err)
 	}
 	c.abort(err)
 	return err
@@ -218,7 +220,8 @@ func (c *Conn) writePendingControl() error {
 // gathered into frames of Options.WriteBufferSize bytes; Close sends the
 // last frame. No other message can be written until then, though control
 // frames still go out between the fragments. ctx governs every frame the
-// writer sends, as for [Conn.Write].
+// writer sends, as for [Conn.Write]. After Close the writer returns an
+// error; it never writes into a later message.
 func (c *Conn) Writer(ctx context.Context, typ MessageType) (io.WriteCloser, error) {
 	if typ != Text && typ != Binary {
 		return nil, fmt.Errorf("conn: invalid message type %d", typ)
@@ -227,6 +230,7 @@ func (c *Conn) Writer(ctx context.Context, typ MessageType) (io.WriteCloser, err
 		return nil, err
 	}
 	w := &c.mw
+	gen := w.gen.Add(1)
 	w.ctx = ctx
 	w.op = frame.Opcode(typ)
 	w.open = true
@@ -234,13 +238,39 @@ func (c *Conn) Writer(ctx context.Context, typ MessageType) (io.WriteCloser, err
 	w.compressing = false
 	w.err = nil
 	w.takeBuffer(c.opts.WriteBufferSize)
-	return w, nil
+	return &streamWriter{w: w, gen: gen}, nil
+}
+
+// A streamWriter is the writer of one message, handed out by Writer. The
+// state lives in the Conn's messageWriter, which every message shares; a
+// streamWriter kept past its message finds the generation changed and
+// fails instead of writing into the next message.
+type streamWriter struct {
+	w   *messageWriter
+	gen uint64
+}
+
+// Write implements [io.Writer].
+func (s *streamWriter) Write(p []byte) (int, error) {
+	if s.gen != s.w.gen.Load() {
+		return 0, errWriterClosed
+	}
+	return s.w.Write(p)
+}
+
+// Close implements [io.Closer].
+func (s *streamWriter) Close() error {
+	if s.gen != s.w.gen.Load() {
+		return errWriterClosed
+	}
+	return s.w.Close()
 }
 
 // A messageWriter streams one message. It is part of the Conn, so handing
 // it out does not allocate.
 type messageWriter struct {
 	c    *Conn
+	gen  atomic.Uint64 // counts the messages written through Writer
 	ctx  context.Context
 	op   frame.Opcode // of the next frame
 	buf  []byte
@@ -255,7 +285,7 @@ type messageWriter struct {
 	out         *[]byte // compressed output, from compressedBuffers
 }
 
-var errWriterClosed = errors.New("conn: write to a closed message writer")
+var errWriterClosed = errors.New("conn: message writer used after its Close")
 
 // Write implements [io.Writer].
 func (w *messageWriter) Write(p []byte) (int, error) {
@@ -364,11 +394,11 @@ func (w *messageWriter) Close() error {
 
 // writeBuffers hold what a message writer gathers into a frame, between
 // Conn.Writer and Close, for writers of the default frame size.
-var writeBuffers = sync.Pool{New: func() any { b := make([]byte, 0, DefaultWriteBufferSize); return &b }}
+var writeBuffers = sync.Pool{New: func() any { b := make([]byte, 0, defaultWriteBufferSize); return &b }}
 
 // takeBuffer gives the writer a buffer of the given capacity.
 func (w *messageWriter) takeBuffer(size int) {
-	if size == DefaultWriteBufferSize {
+	if size == defaultWriteBufferSize {
 		w.bufp = writeBuffers.Get().(*[]byte)
 		w.buf = (*w.bufp)[:0]
 		return
@@ -392,6 +422,9 @@ func (w *messageWriter) releaseBuffer() {
 func (c *Conn) Ping(ctx context.Context, payload []byte) (time.Duration, error) {
 	if len(payload) > frame.MaxControlPayload {
 		return 0, fmt.Errorf("conn: ping payload of %d bytes; at most %d are allowed", len(payload), frame.MaxControlPayload)
+	}
+	if err := ctx.Err(); err != nil {
+		return 0, err
 	}
 	c.mu.Lock()
 	if len(payload) == 0 {
@@ -441,6 +474,11 @@ func (c *Conn) writeControl(ctx context.Context, op frame.Opcode, payload []byte
 	defer c.unlockFrame()
 	if c.closeWasSent() {
 		return errCloseSent
+	}
+	// The lock is taken without waiting when it is free, whatever ctx
+	// says, so a ctx that has already ended is seen here.
+	if err := ctx.Err(); err != nil {
+		return err
 	}
 	watched := c.wwatch.begin(ctx)
 	n, err := c.writeFrame(true, 0, op, payload)

@@ -29,19 +29,19 @@ func TestParseClose(t *testing.T) {
 	}{{
 		name:     "empty payload",
 		in:       nil,
-		wantCode: CloseNoStatusReceived,
+		wantCode: CloseCode(1005),
 	}, {
 		name:    "one byte",
 		in:      []byte{0x03},
-		wantErr: CloseProtocolError,
+		wantErr: CloseCode(1002),
 	}, {
 		name:     "1000 without reason",
 		in:       []byte{0x03, 0xE8},
-		wantCode: CloseNormalClosure,
+		wantCode: CloseCode(1000),
 	}, {
 		name:       "1001 with reason",
 		in:         []byte{0x03, 0xE9, 'b', 'y', 'e'},
-		wantCode:   CloseGoingAway,
+		wantCode:   CloseCode(1001),
 		wantReason: "bye",
 	}, {
 		name:       "private code with UTF-8 reason",
@@ -51,47 +51,47 @@ func TestParseClose(t *testing.T) {
 	}, {
 		name:    "999",
 		in:      []byte{0x03, 0xE7},
-		wantErr: CloseProtocolError,
+		wantErr: CloseCode(1002),
 	}, {
 		name:    "1004",
 		in:      []byte{0x03, 0xEC},
-		wantErr: CloseProtocolError,
+		wantErr: CloseCode(1002),
 	}, {
 		name:    "1005 is never sent",
 		in:      []byte{0x03, 0xED},
-		wantErr: CloseProtocolError,
+		wantErr: CloseCode(1002),
 	}, {
 		name:    "1006 is never sent",
 		in:      []byte{0x03, 0xEE},
-		wantErr: CloseProtocolError,
+		wantErr: CloseCode(1002),
 	}, {
 		name:    "1015 is never sent",
 		in:      []byte{0x03, 0xF7},
-		wantErr: CloseProtocolError,
+		wantErr: CloseCode(1002),
 	}, {
 		name:    "1016",
 		in:      []byte{0x03, 0xF8},
-		wantErr: CloseProtocolError,
+		wantErr: CloseCode(1002),
 	}, {
 		name:    "2999",
 		in:      []byte{0x0B, 0xB7},
-		wantErr: CloseProtocolError,
+		wantErr: CloseCode(1002),
 	}, {
 		name:    "5000",
 		in:      []byte{0x13, 0x88},
-		wantErr: CloseProtocolError,
+		wantErr: CloseCode(1002),
 	}, {
 		name:    "65535",
 		in:      []byte{0xFF, 0xFF},
-		wantErr: CloseProtocolError,
+		wantErr: CloseCode(1002),
 	}, {
 		name:    "invalid UTF-8 reason",
 		in:      []byte{0x03, 0xE8, 0xCE, 0xBA, 0xE1, 0xBD, 0xB9, 0xCF, 0x83, 0xCE, 0xBC, 0xCE, 0xB5, 0xED, 0xA0, 0x80, 0x65, 0x64, 0x69, 0x74, 0x65, 0x64},
-		wantErr: CloseInvalidFramePayloadData,
+		wantErr: CloseCode(1007),
 	}, {
 		name:    "reason cut inside a character",
 		in:      []byte{0x03, 0xE8, 0xCE},
-		wantErr: CloseInvalidFramePayloadData,
+		wantErr: CloseCode(1007),
 	}}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -122,15 +122,15 @@ func TestAppendClose(t *testing.T) {
 		want   []byte
 	}{{
 		name: "no status gives an empty payload",
-		code: CloseNoStatusReceived,
+		code: CloseCode(1005),
 		want: nil,
 	}, {
 		name: "code only",
-		code: CloseGoingAway,
+		code: CloseCode(1001),
 		want: []byte{0x03, 0xE9},
 	}, {
 		name:   "code and reason",
-		code:   CloseNormalClosure,
+		code:   CloseCode(1000),
 		reason: "done",
 		want:   []byte{0x03, 0xE8, 'd', 'o', 'n', 'e'},
 	}, {

@@ -16,16 +16,6 @@ const (
 	EventEnd
 )
 
-var eventNames = [...]string{"need more", "header", "payload", "end"}
-
-// String returns the event's name.
-func (e Event) String() string {
-	if int(e) < len(eventNames) {
-		return eventNames[e]
-	}
-	return "unknown event"
-}
-
 // A Decoder splits a byte stream into frames. It is a push decoder: the
 // caller passes whatever bytes have arrived, in pieces of any size, and the
 // decoder reports frame headers and payload chunks as they become
@@ -69,7 +59,7 @@ type Decoder struct {
 // a caller that has failed the connection may go on calling Next to skip
 // frames while it waits for the peer's Close frame. When the header itself
 // is malformed (a 64-bit length with the top bit set), n is 0 and every
-// later call returns the same error until [Decoder.Reset].
+// later call returns the same error: nothing after it can be framed.
 func (d *Decoder) Next(p []byte) (ev Event, chunk []byte, n int, err error) {
 	if d.inFrame {
 		if d.remaining == 0 {
@@ -130,8 +120,3 @@ func (d *Decoder) Header() Header { return d.hdr }
 // Remaining returns how many payload bytes of the current frame have yet
 // to arrive.
 func (d *Decoder) Remaining() int64 { return d.remaining }
-
-// Reset discards all state, keeping Role and RSV.
-func (d *Decoder) Reset() {
-	*d = Decoder{Role: d.Role, RSV: d.RSV}
-}

@@ -163,7 +163,7 @@ func TestDecoderErrors(t *testing.T) {
 		role: Client,
 		in:   []byte{0xC1, 0x00},
 	}, {
-		name: "RSV2 with only RSV1 negotiated",
+		name: "rsv2 with only RSV1 negotiated",
 		role: Client,
 		rsv:  RSV1,
 		in:   []byte{0xA1, 0x00},
@@ -190,26 +190,11 @@ func TestDecoderErrors(t *testing.T) {
 				d := Decoder{Role: tt.role, RSV: tt.rsv}
 				_, err := decodeAll(&d, bytes.Clone(tt.in), []int{cut})
 				var pe *ProtocolError
-				if !errors.As(err, &pe) || pe.Code != CloseProtocolError {
+				if !errors.As(err, &pe) || pe.Code != CloseCode(1002) {
 					t.Fatalf("cut at %d: error = %v, want a *ProtocolError with code 1002", cut, err)
 				}
 			}
 		})
-	}
-}
-
-func TestDecoderReset(t *testing.T) {
-	d := Decoder{Role: Client, RSV: RSV1}
-	if ev, _, n, _ := d.Next(rfcUnmaskedHello[:1]); ev != EventNeedMore || n != 1 {
-		t.Fatalf("Next(1 byte) = %v, n %d", ev, n)
-	}
-	d.Reset()
-	if d.Role != Client || d.RSV != RSV1 {
-		t.Errorf("Reset lost Role or RSV: %+v", d)
-	}
-	ev, _, n, err := d.Next(rfcUnmaskedHello)
-	if err != nil || ev != EventHeader || n != 2 {
-		t.Errorf("after Reset, Next = %v, n %d, err %v; want header, 2, nil", ev, n, err)
 	}
 }
 

@@ -1,9 +1,8 @@
 // Package frame reads and writes the WebSocket framing of RFC 6455,
 // Section 5, on byte slices.
 //
-// The package does no I/O of its own (apart from the convenience
-// [ReadHeader]) and holds no buffers, so nothing it returns is "valid until
-// the next call": [ParseHeader] and [AppendHeader] work on caller-owned
+// The package does no I/O and holds no buffers, so nothing it returns is
+// "valid until the next call": [ParseHeader] and [AppendHeader] work on caller-owned
 // slices, and a [Decoder] is a push decoder that is fed whatever bytes
 // arrived, in pieces of any size, and hands back frame headers and unmasked
 // payload chunks that alias the bytes it was fed. A user with an event loop

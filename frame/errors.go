@@ -7,7 +7,7 @@ import "strconv"
 //
 // [RFC 6455, Section 7.1.7]: https://www.rfc-editor.org/rfc/rfc6455#section-7.1.7
 type ProtocolError struct {
-	Code   CloseCode // CloseProtocolError, CloseInvalidFramePayloadData, CloseMessageTooBig, …
+	Code   CloseCode // 1002 (protocol error), 1007 (invalid payload data), 1008 (policy violation), 1009 (message too big)
 	Reason string    // what was wrong; short enough for a Close frame (≤ 123 bytes) and valid UTF-8
 	Err    error     // optional cause
 }
@@ -31,5 +31,5 @@ func (e *ProtocolError) Error() string {
 func (e *ProtocolError) Unwrap() error { return e.Err }
 
 func protocolError(reason string) *ProtocolError {
-	return &ProtocolError{Code: CloseProtocolError, Reason: reason}
+	return &ProtocolError{Code: closeProtocolError, Reason: reason}
 }

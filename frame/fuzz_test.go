@@ -27,12 +27,12 @@ func FuzzParseHeader(f *testing.F) {
 		}
 		if err != nil {
 			var pe *ProtocolError
-			if !errors.As(err, &pe) || pe.Code != CloseProtocolError {
+			if !errors.As(err, &pe) || pe.Code != CloseCode(1002) {
 				t.Fatalf("ParseHeader(%x) error %v is not a 1002 protocol error", b, err)
 			}
 			return
 		}
-		if n < 2 || n > MaxHeaderLen || n > len(b) || h.Len() > n {
+		if n < 2 || n > MaxHeaderLen || n > len(b) || len(AppendHeader(nil, h)) > n {
 			t.Fatalf("ParseHeader(%x) = n %d, header %+v", b, n, h)
 		}
 		wire := AppendHeader(nil, h)
@@ -96,7 +96,7 @@ func FuzzParseClose(f *testing.F) {
 		code, reason, err := ParseClose(payload)
 		if err != nil {
 			var pe *ProtocolError
-			if !errors.As(err, &pe) || (pe.Code != CloseProtocolError && pe.Code != CloseInvalidFramePayloadData) {
+			if !errors.As(err, &pe) || (pe.Code != CloseCode(1002) && pe.Code != CloseCode(1007)) {
 				t.Fatalf("ParseClose(%x) error %v has the wrong type or code", payload, err)
 			}
 			return

@@ -21,12 +21,20 @@ const (
 	MaxControlPayload = 125
 )
 
-// The reserved bits of the first header byte, for [Header.Check] and
-// [Decoder.RSV].
+// RSV1 is the first reserved bit of a frame header, as it sits in the
+// first byte, for [Header.RSV], [Header.Check] and [Decoder.RSV]. It is
+// the only one an extension registered with IANA defines: permessage-deflate
+// marks compressed messages with it ([RFC 7692, Section 6]). RSV2 and RSV3
+// are the bits 0x20 and 0x10.
+//
+// [RFC 7692, Section 6]: https://www.rfc-editor.org/rfc/rfc7692#section-6
+const RSV1 byte = 0x40
+
+// rsvBits are the three reserved bits.
 const (
-	RSV1 byte = 0x40
-	RSV2 byte = 0x20
-	RSV3 byte = 0x10
+	rsv2    byte = 0x20
+	rsv3    byte = 0x10
+	rsvBits      = RSV1 | rsv2 | rsv3
 )
 
 // A Header is a frame header ([RFC 6455, Section 5.2]).
@@ -34,26 +42,11 @@ const (
 // [RFC 6455, Section 5.2]: https://www.rfc-editor.org/rfc/rfc6455#section-5.2
 type Header struct {
 	Fin    bool     // final fragment of a message
-	RSV    byte     // reserved bits as they sit in the first byte: any of RSV1|RSV2|RSV3
+	RSV    byte     // reserved bits as they sit in the first byte: any of 0x40 (RSV1), 0x20 and 0x10
 	Opcode Opcode   // four bits
 	Masked bool     // Key holds a masking key
 	Key    mask.Key // masking key, if Masked
 	Length int64    // payload length, 0 to 1<<63 - 1
-}
-
-// Len returns the number of bytes h takes on the wire.
-func (h Header) Len() int {
-	n := 2
-	switch {
-	case h.Length > 0xFFFF:
-		n += 8
-	case h.Length > 125:
-		n += 2
-	}
-	if h.Masked {
-		n += 4
-	}
-	return n
 }
 
 // ParseHeader parses the frame header at the start of b and returns it with
@@ -87,7 +80,7 @@ func ParseHeader(b []byte) (h Header, n int, err error) {
 	}
 	h = Header{
 		Fin:    b0&0x80 != 0,
-		RSV:    b0 & (RSV1 | RSV2 | RSV3),
+		RSV:    b0 & rsvBits,
 		Opcode: Opcode(b0 & 0x0F),
 		Masked: b1&0x80 != 0,
 	}
@@ -120,7 +113,7 @@ func ParseHeader(b []byte) (h Header, n int, err error) {
 //
 // [RFC 6455, Section 5.2]: https://www.rfc-editor.org/rfc/rfc6455#section-5.2
 func AppendHeader(dst []byte, h Header) []byte {
-	b0 := byte(h.Opcode&0x0F) | h.RSV&(RSV1|RSV2|RSV3)
+	b0 := byte(h.Opcode&0x0F) | h.RSV&rsvBits
 	if h.Fin {
 		b0 |= 0x80
 	}
@@ -141,31 +134,6 @@ func AppendHeader(dst []byte, h Header) []byte {
 		dst = append(dst, h.Key[:]...)
 	}
 	return dst
-}
-
-// ReadHeader reads one frame header from r. It reads exactly the header's
-// bytes and no payload, so r need not be buffered, though it should be for
-// speed. A stream that ends inside a header gives [io.ErrUnexpectedEOF];
-// one that ends before the first byte gives [io.EOF].
-func ReadHeader(r io.Reader) (Header, error) {
-	var buf [MaxHeaderLen]byte
-	if _, err := io.ReadFull(r, buf[:2]); err != nil {
-		return Header{}, err
-	}
-	_, need, _ := ParseHeader(buf[:2])
-	if need == 2 {
-		// A 7-bit length and no key: ParseHeader is already done.
-		h, _, err := ParseHeader(buf[:2])
-		return h, err
-	}
-	if _, err := io.ReadFull(r, buf[2:need]); err != nil {
-		if err == io.EOF {
-			err = io.ErrUnexpectedEOF
-		}
-		return Header{}, err
-	}
-	h, _, err := ParseHeader(buf[:need])
-	return h, err
 }
 
 // A Role says which end of a connection an endpoint is.
@@ -190,8 +158,8 @@ func (r Role) String() string {
 
 // Check reports whether a frame with header h may arrive at an endpoint of
 // the given role, when the negotiated extensions define the reserved bits
-// in rsv (any of [RSV1], [RSV2], [RSV3]). A violation is a
-// *[ProtocolError] with code [CloseProtocolError]. Check enforces the rules
+// in rsv (any of 0x40, [RSV1], 0x20 and 0x10). A violation is a
+// *[ProtocolError] with code 1002 (protocol error). Check enforces the rules
 // of RFC 6455 that need no more than the header:
 //
 //   - "MUST be 0 unless an extension is negotiated that defines meanings
@@ -211,7 +179,7 @@ func (h Header) Check(role Role, rsv byte) error {
 		switch {
 		case bad&RSV1 != 0:
 			return protocolError("RSV1 set without a negotiated extension that defines it")
-		case bad&RSV2 != 0:
+		case bad&rsv2 != 0:
 			return protocolError("RSV2 set without a negotiated extension that defines it")
 		default:
 			return protocolError("RSV3 set without a negotiated extension that defines it")

@@ -50,54 +50,41 @@ func (op Opcode) isReserved() bool {
 }
 
 // A CloseCode is the status code of a Close frame
-// ([RFC 6455, Section 7.4]).
+// ([RFC 6455, Section 7.4]). Codes 1000-2999 are the protocol's, 3000-3999
+// are registered by libraries and frameworks, and 4000-4999 are for
+// private use. Package conn names the registered ones.
 //
 // [RFC 6455, Section 7.4]: https://www.rfc-editor.org/rfc/rfc6455#section-7.4
 type CloseCode uint16
 
-// The close codes registered in the IANA WebSocket Close Code Number
-// Registry ([RFC 6455, Section 7.4.1] and Section 11.7). Codes 3000-3999
-// are for libraries and frameworks, 4000-4999 for private use.
-//
-// CloseNoStatusReceived, CloseAbnormalClosure and CloseTLSHandshake are
-// never sent: they stand for "the Close frame had no code", "the
-// connection ended without a Close frame" and "the TLS handshake failed".
-//
-// [RFC 6455, Section 7.4.1]: https://www.rfc-editor.org/rfc/rfc6455#section-7.4.1
+// The close codes this package itself uses or names. The names of all the
+// registered codes are in package conn, where applications use them.
 const (
-	CloseNormalClosure           CloseCode = 1000
-	CloseGoingAway               CloseCode = 1001
-	CloseProtocolError           CloseCode = 1002
-	CloseUnsupportedData         CloseCode = 1003
-	CloseNoStatusReceived        CloseCode = 1005
-	CloseAbnormalClosure         CloseCode = 1006
-	CloseInvalidFramePayloadData CloseCode = 1007
-	ClosePolicyViolation         CloseCode = 1008
-	CloseMessageTooBig           CloseCode = 1009
-	CloseMandatoryExtension      CloseCode = 1010
-	CloseInternalServerErr       CloseCode = 1011
-	CloseServiceRestart          CloseCode = 1012
-	CloseTryAgainLater           CloseCode = 1013
-	CloseBadGateway              CloseCode = 1014
-	CloseTLSHandshake            CloseCode = 1015
+	closeProtocolError           CloseCode = 1002
+	closeNoStatusReceived        CloseCode = 1005
+	closeInvalidFramePayloadData CloseCode = 1007
 )
 
+// closeCodeNames are the names of the codes in the IANA WebSocket Close
+// Code Number Registry ([RFC 6455, Section 7.4.1] and Section 11.7).
+//
+// [RFC 6455, Section 7.4.1]: https://www.rfc-editor.org/rfc/rfc6455#section-7.4.1
 var closeCodeNames = map[CloseCode]string{
-	CloseNormalClosure:           "normal closure",
-	CloseGoingAway:               "going away",
-	CloseProtocolError:           "protocol error",
-	CloseUnsupportedData:         "unsupported data",
-	CloseNoStatusReceived:        "no status received",
-	CloseAbnormalClosure:         "abnormal closure",
-	CloseInvalidFramePayloadData: "invalid frame payload data",
-	ClosePolicyViolation:         "policy violation",
-	CloseMessageTooBig:           "message too big",
-	CloseMandatoryExtension:      "mandatory extension",
-	CloseInternalServerErr:       "internal server error",
-	CloseServiceRestart:          "service restart",
-	CloseTryAgainLater:           "try again later",
-	CloseBadGateway:              "bad gateway",
-	CloseTLSHandshake:            "TLS handshake",
+	1000: "normal closure",
+	1001: "going away",
+	1002: "protocol error",
+	1003: "unsupported data",
+	1005: "no status received",
+	1006: "abnormal closure",
+	1007: "invalid frame payload data",
+	1008: "policy violation",
+	1009: "message too big",
+	1010: "mandatory extension",
+	1011: "internal server error",
+	1012: "service restart",
+	1013: "try again later",
+	1014: "bad gateway",
+	1015: "TLS handshake",
 }
 
 // String returns the code's registered name followed by its number, such

@@ -35,7 +35,7 @@ func FuzzServerConn(f *testing.F) {
 	f.Add(masked(true, frame.OpText, "\xce\xba\xe1\xbd\xb9\xcf\x83\xce\xbc\xce\xb5\xed\xa0\x80"))
 	f.Add([]byte{0x82, 0x7F, 0x80, 0, 0, 0, 0, 0, 0, 0})
 	f.Fuzz(func(t *testing.T, input []byte) {
-		readUntilFailure(t, input, &conn.Options{ReadLimit: fuzzLimit, MaxFragments: 64, CloseTimeout: 50 * time.Millisecond})
+		readUntilFailure(t, input, nil, &conn.Options{ReadLimit: fuzzLimit, MaxFragments: 64, CloseTimeout: 50 * time.Millisecond})
 	})
 }
 
@@ -69,8 +69,8 @@ func FuzzServerConnDeflate(f *testing.F) {
 		if len(input) == 0 {
 			return
 		}
-		d := &conn.Deflate{ReadNoContextTakeover: input[0]&1 != 0, ReadWindowBits: 8 + int(input[0]>>1)%8}
-		readUntilFailure(t, input[1:], &conn.Options{ReadLimit: fuzzLimit, MaxFragments: 64, CloseTimeout: 50 * time.Millisecond, Deflate: d})
+		agreed := &conn.Handshake{Compression: &conn.Compression{ClientNoContextTakeover: input[0]&1 != 0, ClientMaxWindowBits: 8 + int(input[0]>>1)%8}}
+		readUntilFailure(t, input[1:], agreed, &conn.Options{ReadLimit: fuzzLimit, MaxFragments: 64, CloseTimeout: 50 * time.Millisecond})
 	})
 }
 
@@ -81,9 +81,12 @@ const fuzzLimit = 1 << 12
 // hang, must return each message within the read limit, and must end
 // with an error a caller can classify: a protocol error with a close code
 // that may be sent, a CloseError, or the abnormal end of the stream.
-func readUntilFailure(t *testing.T, input []byte, opts *conn.Options) {
+func readUntilFailure(t *testing.T, input []byte, agreed *conn.Handshake, opts *conn.Options) {
 	a, b := net.Pipe()
-	c := conn.New(a, frame.Server, nil, opts)
+	c, err := conn.New(a, frame.Server, agreed, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
 	defer c.CloseNow()
 	go func() {
 		// net.Pipe's Write returns once the Conn has read everything;

@@ -36,10 +36,12 @@ func badRequest(msg string) *Error {
 }
 
 // A Request holds the parts of a client's opening handshake that
-// [RFC 6455, Section 4.2.1] constrains. Repeated header fields are joined
+// [RFC 6455, Section 4.2.1] constrains, and gives access to every other
+// header field through [Request.Header]. Repeated header fields are joined
 // with ", ", as RFC 9110 allows for list-valued fields; a field that
-// appears but is empty is "". A raw parser can fill it with strings that
-// point into its own buffer.
+// appears but is empty is "". [ParseRequest] fills one from a raw request
+// head, with strings that share its memory, and [FromHTTP] from an
+// *http.Request.
 //
 // [RFC 6455, Section 4.2.1]: https://www.rfc-editor.org/rfc/rfc6455#section-4.2.1
 type Request struct {
@@ -56,9 +58,13 @@ type Request struct {
 	Origin     string
 	Protocol   string // Sec-WebSocket-Protocol
 	Extensions string // Sec-WebSocket-Extensions
+
+	head   string      // the raw head ParseRequest parsed, or ""
+	header http.Header // the header FromHTTP took, or nil
 }
 
-// FromHTTP fills a Request from r.
+// FromHTTP fills a Request from r. The Request refers to r.Header for
+// [Request.Header].
 func FromHTTP(r *http.Request) Request {
 	h := r.Header
 	keys := h.Values("Sec-Websocket-Key")
@@ -75,6 +81,7 @@ func FromHTTP(r *http.Request) Request {
 		Origin:     h.Get("Origin"),
 		Protocol:   joined(h, "Sec-Websocket-Protocol"),
 		Extensions: joined(h, "Sec-Websocket-Extensions"),
+		header:     h,
 	}
 	if len(keys) > 0 {
 		req.Key = keys[0]
@@ -93,6 +100,138 @@ func joined(h http.Header, name string) string {
 	return strings.Join(v, ", ")
 }
 
+// ParseRequest parses head, an HTTP/1.x request head (the request line,
+// the header fields and the empty line that ends them, with CRLF line
+// ends), as a server without net/http reads it. The strings of the
+// Request share head's memory. A malformed head is a *[Error] with status
+// 400. ParseRequest checks the syntax only; see [Request.Check].
+func ParseRequest(head string) (Request, error) {
+	var req Request
+	line, rest, _ := strings.Cut(head, "\r\n")
+	method, line, ok1 := strings.Cut(line, " ")
+	target, proto, ok2 := strings.Cut(line, " ")
+	if !ok1 || !ok2 || method == "" || target == "" {
+		return req, badRequest("malformed request line")
+	}
+	major, minor, ok := http.ParseHTTPVersion(proto)
+	if !ok {
+		return req, badRequest(fmt.Sprintf("malformed HTTP version %q", proto))
+	}
+	req.Method, req.Target, req.ProtoMajor, req.ProtoMinor = method, target, major, minor
+	req.head = head
+	hosts := 0
+	for {
+		name, value, more, err := nextField(&rest)
+		if err != nil {
+			return req, err
+		}
+		if !more {
+			break
+		}
+		var field *string
+		switch {
+		case strings.EqualFold(name, "Host"):
+			hosts++
+			field = &req.Host
+		case strings.EqualFold(name, "Upgrade"):
+			field = &req.Upgrade
+		case strings.EqualFold(name, "Connection"):
+			field = &req.Connection
+		case strings.EqualFold(name, "Sec-WebSocket-Key"):
+			req.KeyCount++
+			field = &req.Key
+		case strings.EqualFold(name, "Sec-WebSocket-Version"):
+			field = &req.Version
+		case strings.EqualFold(name, "Origin"):
+			field = &req.Origin
+		case strings.EqualFold(name, "Sec-WebSocket-Protocol"):
+			field = &req.Protocol
+		case strings.EqualFold(name, "Sec-WebSocket-Extensions"):
+			field = &req.Extensions
+		default:
+			continue
+		}
+		if *field == "" {
+			*field = value
+		} else {
+			*field += ", " + value
+		}
+	}
+	if hosts > 1 {
+		return req, badRequest("more than one Host header")
+	}
+	return req, nil
+}
+
+// nextField cuts the next header field off *rest, the part of a request
+// head after the request line. more is false at the empty line that ends
+// the fields.
+func nextField(rest *string) (name, value string, more bool, err error) {
+	line, r, _ := strings.Cut(*rest, "\r\n")
+	*rest = r
+	if line == "" {
+		return "", "", false, nil
+	}
+	if line[0] == ' ' || line[0] == '\t' {
+		// RFC 9112, Section 5.2: obs-fold is to be rejected (or replaced) by a server.
+		return "", "", false, badRequest("folded header line")
+	}
+	name, value, ok := strings.Cut(line, ":")
+	if !ok || name == "" || strings.ContainsAny(name, " \t") {
+		return "", "", false, badRequest(fmt.Sprintf("malformed header line %q", line))
+	}
+	return name, strings.Trim(value, " \t"), true, nil
+}
+
+// Header returns the value of the request's header field name, compared
+// case-insensitively, or "" if the request has none: any field, such as
+// Cookie, Authorization or one of the application's own, not only those
+// the handshake uses. The values of repeated fields are joined with ", ",
+// and those of repeated Cookie fields with "; ", as one Cookie field
+// would hold them. It allocates only to join.
+func (r *Request) Header(name string) string {
+	sep := ", "
+	if strings.EqualFold(name, "Cookie") {
+		sep = "; "
+	}
+	if r.header != nil {
+		if strings.EqualFold(name, "Host") {
+			return r.Host
+		}
+		v := r.header.Values(name)
+		if len(v) == 1 {
+			return v[0]
+		}
+		return strings.Join(v, sep)
+	}
+	_, rest, _ := strings.Cut(r.head, "\r\n")
+	var found string
+	var b strings.Builder
+	for n := 0; ; {
+		field, value, more, err := nextField(&rest)
+		if err != nil || !more {
+			break
+		}
+		if !strings.EqualFold(field, name) {
+			continue
+		}
+		n++
+		switch n {
+		case 1:
+			found = value
+			continue
+		case 2:
+			b.WriteString(found)
+		}
+		b.WriteString(sep)
+		b.WriteString(value)
+	}
+	if b.Len() > 0 {
+		return b.String()
+	}
+	return found
+}
+
 // Check reports whether r is a valid opening handshake of RFC 6455,
 // Section 4.2.1. Failures are *[Error]s; see the package documentation
 // for their statuses. Check does not look at Origin; see [CheckOrigin].
@@ -107,10 +246,10 @@ func (r *Request) Check() error {
 	if r.Host == "" {
 		return badRequest("missing Host header")
 	}
-	if !HasToken(r.Upgrade, "websocket") {
+	if !hasToken(r.Upgrade, "websocket") {
 		return badRequest(`Upgrade header does not contain "websocket"`)
 	}
-	if !HasToken(r.Connection, "upgrade") {
+	if !hasToken(r.Connection, "upgrade") {
 		return badRequest(`Connection header does not contain "upgrade"`)
 	}
 	// "The request MUST include a header field with the name |Sec-WebSocket-Version|. The
@@ -133,17 +272,10 @@ func (r *Request) Check() error {
 	return nil
 }
 
-// CheckRequest reports whether r is a valid opening handshake; it is
-// FromHTTP followed by [Request.Check].
-func CheckRequest(r *http.Request) error {
-	req := FromHTTP(r)
-	return req.Check()
-}
-
-// HasToken reports whether the comma-separated list v contains token,
+// hasToken reports whether the comma-separated list v contains token,
 // compared case-insensitively, as the Upgrade and Connection headers
 // require.
-func HasToken(v, token string) bool {
+func hasToken(v, token string) bool {
 	for v != "" {
 		var item string
 		item, v, _ = strings.Cut(v, ",")
@@ -157,9 +289,10 @@ func HasToken(v, token string) bool {
 // CheckOrigin applies the origin policy of [RFC 6455, Section 10.2] to a
 // request with the given Origin and Host headers. A request with no Origin
 // comes from a non-browser client and is allowed. Otherwise the origin's
-// host must equal host (ignoring case), or match one of patterns, which
-// are path.Match patterns on the origin's host[:port] such as
-// "*.example.com" or "localhost:*". A rejection is a *[Error] with status
+// host[:port] must equal host (ignoring case), or match one of patterns,
+// path.Match patterns compared without regard to case, such as
+// "*.example.com" (no port), "localhost:*" or "*", which matches every
+// origin, with a port or without. A rejection is a *[Error] with status
 // 403 matching [ErrOrigin].
 //
 // [RFC 6455, Section 10.2]: https://www.rfc-editor.org/rfc/rfc6455#section-10.2

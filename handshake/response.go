@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 )
 
@@ -39,31 +38,6 @@ func appendHeader(dst []byte, h http.Header) []byte {
 		}
 	}
 	return dst
-}
-
-// AppendError appends a complete HTTP/1.1 error response for a rejected
-// handshake to dst: the status, "Sec-WebSocket-Version: 13" for 426 as
-// [RFC 6455, Section 4.4] asks, "Allow: GET" for 405 as
-// [RFC 9110, Section 15.5.6] requires, "Connection: close", and msg as a
-// plain text body.
-//
-// [RFC 6455, Section 4.4]: https://www.rfc-editor.org/rfc/rfc6455#section-4.4
-// [RFC 9110, Section 15.5.6]: https://www.rfc-editor.org/rfc/rfc9110#section-15.5.6
-func AppendError(dst []byte, status int, msg string) []byte {
-	dst = append(dst, "HTTP/1.1 "...)
-	dst = strconv.AppendInt(dst, int64(status), 10)
-	dst = append(append(append(dst, ' '), http.StatusText(status)...), "\r\n"...)
-	switch status {
-	case http.StatusUpgradeRequired:
-		dst = append(dst, "Sec-WebSocket-Version: 13\r\n"...)
-	case http.StatusMethodNotAllowed:
-		dst = append(dst, "Allow: GET\r\n"...)
-	}
-	body := msg + "\n"
-	dst = append(dst, "Content-Type: text/plain; charset=utf-8\r\nX-Content-Type-Options: nosniff\r\nConnection: close\r\nContent-Length: "...)
-	dst = strconv.AppendInt(dst, int64(len(body)), 10)
-	dst = append(dst, "\r\n\r\n"...)
-	return append(dst, body...)
 }
 
 // AppendRequest appends a client's opening handshake for the ws:// or
@@ -106,10 +80,10 @@ func CheckResponse(resp *http.Response, key string, protocols []string) (protoco
 		return "", fmt.Errorf("handshake: server answered %s, not 101 Switching Protocols", resp.Status)
 	}
 	h := resp.Header
-	if !HasToken(joined(h, "Upgrade"), "websocket") {
+	if !hasToken(joined(h, "Upgrade"), "websocket") {
 		return "", errors.New(`handshake: response Upgrade header does not contain "websocket"`)
 	}
-	if !HasToken(joined(h, "Connection"), "upgrade") {
+	if !hasToken(joined(h, "Connection"), "upgrade") {
 		return "", errors.New(`handshake: response Connection header does not contain "upgrade"`)
 	}
 	if got, want := h.Get("Sec-Websocket-Accept"), AcceptKey(key); got != want {

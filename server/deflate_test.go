@@ -6,7 +6,7 @@ import (
 	"net/http"
 	"testing"
 
-	"github.com/rfc6455/websocket/handshake"
+	"github.com/rfc6455/websocket/conn"
 )
 
 // TestUpgradeConnDeflate checks permessage-deflate negotiation on the raw
@@ -15,17 +15,17 @@ import (
 func TestUpgradeConnDeflate(t *testing.T) {
 	tests := []struct {
 		name   string
-		want   *handshake.DeflateParams
+		want   *conn.Compression
 		offers []string // Sec-WebSocket-Extensions fields of the request
 		resp   string   // in the 101 response
 	}{
-		{name: "browser offer", want: &handshake.DeflateParams{}, offers: []string{"permessage-deflate; client_max_window_bits"}, resp: "permessage-deflate"},
+		{name: "browser offer", want: &conn.Compression{}, offers: []string{"permessage-deflate; client_max_window_bits"}, resp: "permessage-deflate"},
 		{name: "compression off", offers: []string{"permessage-deflate; client_max_window_bits"}, resp: ""},
-		{name: "first offer unacceptable", want: &handshake.DeflateParams{}, offers: []string{"permessage-deflate; server_max_window_bits=7, permessage-deflate; client_no_context_takeover"}, resp: "permessage-deflate; client_no_context_takeover"},
-		{name: "offers in two fields", want: &handshake.DeflateParams{}, offers: []string{"x-unknown", "permessage-deflate; server_max_window_bits=10"}, resp: "permessage-deflate; server_max_window_bits=10"},
-		{name: "server limits itself", want: &handshake.DeflateParams{ServerMaxWindowBits: 9, ServerNoContextTakeover: true}, offers: []string{"permessage-deflate"}, resp: "permessage-deflate; server_no_context_takeover; server_max_window_bits=9"},
-		{name: "nothing acceptable", want: &handshake.DeflateParams{}, offers: []string{"permessage-deflate; foo=bar"}, resp: ""},
-		{name: "malformed field", want: &handshake.DeflateParams{}, offers: []string{"permessage-deflate; =="}, resp: ""},
+		{name: "first offer unacceptable", want: &conn.Compression{}, offers: []string{"permessage-deflate; server_max_window_bits=7, permessage-deflate; client_no_context_takeover"}, resp: "permessage-deflate; client_no_context_takeover"},
+		{name: "offers in two fields", want: &conn.Compression{}, offers: []string{"x-unknown", "permessage-deflate; server_max_window_bits=10"}, resp: "permessage-deflate; server_max_window_bits=10"},
+		{name: "server limits itself", want: &conn.Compression{ServerMaxWindowBits: 9, ServerNoContextTakeover: true}, offers: []string{"permessage-deflate"}, resp: "permessage-deflate; server_no_context_takeover; server_max_window_bits=9"},
+		{name: "nothing acceptable", want: &conn.Compression{}, offers: []string{"permessage-deflate; foo=bar"}, resp: ""},
+		{name: "malformed field", want: &conn.Compression{}, offers: []string{"permessage-deflate; =="}, resp: ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -33,7 +33,7 @@ func TestUpgradeConnDeflate(t *testing.T) {
 			defer b.Close()
 			errc := make(chan error, 1)
 			go func() {
-				c, _, err := UpgradeConn(a, &Options{Deflate: tt.want})
+				c, _, err := UpgradeConn(a, &Options{Compression: tt.want})
 				if err == nil {
 					defer c.CloseNow()
 					if c.Extensions() != tt.resp {

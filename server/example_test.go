@@ -11,8 +11,6 @@ import (
 
 	"github.com/rfc6455/websocket/client"
 	"github.com/rfc6455/websocket/conn"
-	"github.com/rfc6455/websocket/frame"
-	"github.com/rfc6455/websocket/handshake"
 	"github.com/rfc6455/websocket/server"
 )
 
@@ -40,7 +38,7 @@ func ExampleUpgrade() {
 	}
 	_, msg, _ := c.Read(ctx, nil)
 	fmt.Println(string(msg))
-	c.Close(frame.CloseNormalClosure, "")
+	c.Close(conn.CloseNormalClosure, "")
 	// Output: hello from /ws
 }
 
@@ -79,15 +77,15 @@ func ExampleUpgradeConn() {
 	}
 	_, msg, _ := c.Read(ctx, nil)
 	fmt.Println(string(msg))
-	c.Close(frame.CloseNormalClosure, "")
+	c.Close(conn.CloseNormalClosure, "")
 	// Output: you asked for /feed?since=42
 }
 
-func ExampleOptions_deflate() {
+func ExampleOptions_compression() {
 	// Browsers offer permessage-deflate on every connection; this server
 	// accepts it, keeping the client's history window small (2^10 bytes).
 	opts := &server.Options{
-		Deflate: &handshake.DeflateParams{ClientMaxWindowBits: 10},
+		Compression: &conn.Compression{ClientMaxWindowBits: 10},
 	}
 	s := httptest.NewServer(&server.Handler{Options: opts, Serve: func(c *conn.Conn, r *http.Request) {
 		c.Write(r.Context(), conn.Text, []byte(c.Extensions()))
@@ -96,13 +94,13 @@ func ExampleOptions_deflate() {
 	defer s.Close()
 
 	ctx := context.Background()
-	c, _, err := client.Dial(ctx, "ws"+strings.TrimPrefix(s.URL, "http"), &client.Options{Deflate: &handshake.DeflateParams{}})
+	c, _, err := client.Dial(ctx, "ws"+strings.TrimPrefix(s.URL, "http"), &client.Options{Compression: &conn.Compression{}})
 	if err != nil {
 		fmt.Println(err)
 		return
 	}
 	_, msg, _ := c.Read(ctx, nil)
 	fmt.Println(string(msg))
-	c.Close(frame.CloseNormalClosure, "")
+	c.Close(conn.CloseNormalClosure, "")
 	// Output: permessage-deflate; client_max_window_bits=10
 }

@@ -9,6 +9,9 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"path"
+	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -16,110 +19,135 @@ import (
 	"github.com/rfc6455/websocket/conn"
 	"github.com/rfc6455/websocket/frame"
 	"github.com/rfc6455/websocket/handshake"
+	"github.com/rfc6455/websocket/internal/optcheck"
 )
 
 // Defaults for the zero values of [Options].
 const (
-	DefaultHandshakeTimeout = 10 * time.Second
-	DefaultMaxHeaderBytes   = 16 << 10
+	defaultHandshakeTimeout = 10 * time.Second
+	defaultMaxHeaderBytes   = 16 << 10
 )
 
 // Options configure an upgrade. A nil *Options is the zero value, which is
-// safe: same-origin browser requests only, no subprotocol, and the
-// defaults of conn.Options.
+// safe: same-origin browser requests only, no subprotocol, no
+// compression, and the defaults of conn.Options. Upgrade and UpgradeConn
+// check every field before they answer a request; one out of its range
+// fails the upgrade with 500 Internal Server Error and an error naming
+// the field.
 type Options struct {
 	// Subprotocols are the subprotocols the server speaks, in order of
 	// preference. The first one the client offered is chosen; if none
-	// is, the connection goes on without a subprotocol.
+	// is, the connection goes on without a subprotocol
+	// (Conn.Subprotocol is ""). Each must be an HTTP token.
 	Subprotocols []string
 
-	// OriginPatterns allow browser requests from other origins: path.Match
-	// patterns on the origin's host[:port], such as "*.example.com" or
-	// "localhost:*". "*" allows any origin of a host without a port.
+	// OriginPatterns allow browser requests from other origins than the
+	// request's own host: path.Match patterns, compared without regard to
+	// case, on the host or host:port of the request's Origin, such as
+	// "*.example.com" (which matches no port), "localhost:*" or
+	// "example.com:8443". "*" allows every origin. Requests without an
+	// Origin (non-browser clients) are always allowed.
 	OriginPatterns []string
 
 	// HandshakeTimeout bounds reading the request (UpgradeConn) and
-	// writing the response. Zero means DefaultHandshakeTimeout.
+	// writing the response. Zero means 10 s.
 	HandshakeTimeout time.Duration
 
-	// MaxHeaderBytes bounds the request UpgradeConn reads; a larger one
-	// gets 431. Zero means DefaultMaxHeaderBytes.
+	// MaxHeaderBytes bounds the request head UpgradeConn reads; a larger
+	// one gets 431. Zero means 16 KiB. Upgrade reads no request: set
+	// http.Server.MaxHeaderBytes for it.
 	MaxHeaderBytes int
 
-	// Header holds extra fields for the 101 response, such as Set-Cookie.
+	// Header holds extra fields for every 101 response, such as
+	// Set-Cookie. It may not set the fields of the handshake itself
+	// (Upgrade, Connection, Sec-WebSocket-*). With Upgrade, the fields a
+	// handler or middleware set in the ResponseWriter's Header go out
+	// too, as with any response, apart from those.
 	Header http.Header
 
-	// Deflate, if not nil, accepts permessage-deflate (RFC 7692) from
-	// clients that offer it, as browsers do: the first acceptable offer
-	// is taken, and when none is the connection goes on uncompressed.
-	// Its fields are the server's own wishes, granted whatever the
-	// client offered. ServerNoContextTakeover and
-	// ClientNoContextTakeover have the server's or the client's
-	// messages compressed each on its own, which spares the connection
-	// the history it otherwise holds for that direction (2^bits bytes);
-	// ServerMaxWindowBits and ClientMaxWindowBits (8 to 15, 0 meaning
-	// 15) bound the windows and so that history. Conn.CompressionLevel
-	// and Conn.CompressionThreshold say how messages are compressed.
-	Deflate *handshake.DeflateParams
+	// Compression, if not nil, accepts permessage-deflate (RFC 7692)
+	// from clients that offer it, as browsers do: the first acceptable
+	// offer is taken, and when none is the connection goes on
+	// uncompressed. Its fields are the server's own wishes, granted
+	// whatever the client offered; see conn.Compression.
+	Compression *conn.Compression
 
-	// Conn configures the connection: read limit, buffers, keepalive,
-	// close timeout, backpressure and compression.
+	// Conn configures the connections: read limit, buffers, keepalive,
+	// close timeout, backpressure, and how messages are compressed.
 	Conn conn.Options
+}
+
+// reservedHeader are the response fields the handshake sets itself, which
+// Options.Header and a handler's header may not set.
+var reservedHeader = []string{"Upgrade", "Connection", "Sec-WebSocket-Accept", "Sec-WebSocket-Protocol", "Sec-WebSocket-Extensions", "Sec-WebSocket-Version", "Content-Length", "Transfer-Encoding"}
+
+// validate reports whether every field of o is within its range.
+func (o *Options) validate() error {
+	if err := optcheck.Tokens("server: Options.Subprotocols", o.Subprotocols); err != nil {
+		return err
+	}
+	for i, p := range o.OriginPatterns {
+		if _, err := path.Match(p, ""); err != nil {
+			return fmt.Errorf("server: Options.OriginPatterns[%d] is %q: %w", i, p, err)
+		}
+	}
+	if err := optcheck.NonNegative("server: Options.HandshakeTimeout", o.HandshakeTimeout); err != nil {
+		return err
+	}
+	if err := optcheck.NonNegative("server: Options.MaxHeaderBytes", o.MaxHeaderBytes); err != nil {
+		return err
+	}
+	if err := optcheck.Header("server: Options.Header", o.Header, reservedHeader...); err != nil {
+		return err
+	}
+	if c := o.Compression; c != nil {
+		if err := optcheck.WindowBits("server: Options.Compression.ServerMaxWindowBits", c.ServerMaxWindowBits); err != nil {
+			return err
+		}
+		if err := optcheck.WindowBits("server: Options.Compression.ClientMaxWindowBits", c.ClientMaxWindowBits); err != nil {
+			return err
+		}
+	}
+	if err := o.Conn.Validate(); err != nil {
+		return fmt.Errorf("server: Options.Conn: %w", err)
+	}
+	return nil
 }
 
 func (o *Options) handshakeTimeout() time.Duration {
 	if o.HandshakeTimeout > 0 {
 		return o.HandshakeTimeout
 	}
-	return DefaultHandshakeTimeout
-}
-
-// An agreement is what the server answers an acceptable request with.
-type agreement struct {
-	protocol   string
-	extensions string
-	deflate    *conn.Deflate
+	return defaultHandshakeTimeout
 }
 
 // check validates a request against RFC 6455 and the origin policy, and
 // chooses the subprotocol and extensions.
-func (o *Options) check(req *handshake.Request) (agreement, error) {
+func (o *Options) check(req *handshake.Request) (conn.Handshake, error) {
 	if err := req.Check(); err != nil {
-		return agreement{}, err
+		return conn.Handshake{}, err
 	}
 	if err := handshake.CheckOrigin(req.Origin, req.Host, o.OriginPatterns); err != nil {
-		return agreement{}, err
+		return conn.Handshake{}, err
 	}
-	a := agreement{protocol: handshake.SelectSubprotocol(req.Protocol, o.Subprotocols)}
-	if o.Deflate != nil && req.Extensions != "" {
+	agreed := conn.Handshake{Subprotocol: handshake.SelectSubprotocol(req.Protocol, o.Subprotocols)}
+	if o.Compression != nil && req.Extensions != "" {
 		// An offer list that does not parse is declined like an unacceptable
 		// offer: the extension is optional, the connection is not.
 		if offers, err := handshake.ParseExtensions(req.Extensions); err == nil {
-			if p, ok := handshake.NegotiateDeflate(offers, *o.Deflate); ok {
-				a.extensions = handshake.FormatExtensions([]handshake.Extension{p.Extension()})
-				a.deflate = &conn.Deflate{
-					ReadNoContextTakeover:  p.ClientNoContextTakeover,
-					WriteNoContextTakeover: p.ServerNoContextTakeover,
-					ReadWindowBits:         p.ClientMaxWindowBits,
-					WriteWindowBits:        p.ServerMaxWindowBits,
-				}
+			if p, ok := handshake.NegotiateDeflate(offers, handshake.DeflateParams(*o.Compression)); ok {
+				agreed.Extensions = handshake.FormatExtensions([]handshake.Extension{p.Extension()})
+				c := conn.Compression(p)
+				agreed.Compression = &c
 			}
 		}
 	}
-	return a, nil
+	return agreed, nil
 }
 
-// newConn hands an upgraded connection to the conn package.
-// newConn makes the Conn for nc, reading buffered first and through
-// readBuf, if it is not nil.
-func (o *Options) newConn(nc net.Conn, buffered, readBuf []byte, a agreement) *conn.Conn {
-	co := o.Conn
-	co.Subprotocol = a.protocol
-	co.Extensions = a.extensions
-	co.Deflate = a.deflate
-	co.ReadBuffer = readBuf // never one shared by every connection
-	return conn.New(nc, frame.Server, buffered, &co)
-}
+// errInternal is the answer to an upgrade that failed on the server's
+// side: options out of range, or a connection that cannot be hijacked.
+var errInternal = &handshake.Error{Status: http.StatusInternalServerError, Err: errors.New("server: the server cannot upgrade this request")}
 
 // takeReadBuffer takes over the buffer of br, the bufio.Reader that
 // Hijack returned, for the Conn to read through, and returns it with the
@@ -150,11 +178,13 @@ func (eofReader) Read([]byte) (int, error) { return 0, io.EOF }
 var noOptions Options
 
 // Upgrade upgrades the HTTP/1.1 request r to a WebSocket connection. On
-// success the response has been written, the connection hijacked from
-// net/http, and any bytes net/http had already read from it are the
-// start of the Conn's input. On failure Upgrade has answered with the
-// right status and returns the reason, a *handshake.Error for a bad
-// request.
+// success the 101 response has been written, with the fields of
+// Options.Header and of w.Header(), the connection hijacked from net/http,
+// and any bytes net/http had already read from it are the start of the
+// Conn's input. On failure Upgrade has answered with the right status
+// (400, 403, 405 or 426 for a bad request, 500 for options out of range
+// or a connection that cannot be hijacked) and returns the reason: a
+// *handshake.Error for a bad request.
 //
 // Upgrade clears the deadlines http.Server set on the connection.
 // HTTP/2 requests cannot be upgraded (RFC 8441 is not supported).
@@ -168,6 +198,17 @@ func Upgrade(w http.ResponseWriter, r *http.Request, opts *Options) (*conn.Conn,
 	if opts == nil {
 		opts = &noOptions
 	}
+	if err := opts.validate(); err != nil {
+		reject(w, errInternal)
+		return nil, err
+	}
+	// The handler's own fields go out with the 101, as with any response,
+	// except those the handshake sets itself.
+	extra := w.Header()
+	if err := optcheck.Header("server: the ResponseWriter's Header", extra); err != nil {
+		reject(w, errInternal)
+		return nil, err
+	}
 	req := handshake.FromHTTP(r)
 	agreed, err := opts.check(&req)
 	if err != nil {
@@ -177,19 +218,43 @@ func Upgrade(w http.ResponseWriter, r *http.Request, opts *Options) (*conn.Conn,
 	nc, brw, err := http.NewResponseController(w).Hijack()
 	if err != nil {
 		err = fmt.Errorf("server: cannot hijack the connection of an %s request: %w", r.Proto, err)
-		http.Error(w, "websocket: cannot upgrade this connection", http.StatusInternalServerError)
+		reject(w, errInternal)
 		return nil, err
 	}
-	readBuf, buffered := takeReadBuffer(brw.Reader)
+	agreed.ReadBuffer, agreed.Buffered = takeReadBuffer(brw.Reader)
+	c, err := conn.New(nc, frame.Server, &agreed, &opts.Conn)
+	if err != nil {
+		// Unreachable: the options and the agreement were checked.
+		nc.Close()
+		return nil, err
+	}
 	nc.SetDeadline(time.Now().Add(opts.handshakeTimeout()))
 	// The response is built in the spare buffer of the hijacked bufio.Writer.
-	resp := handshake.AppendResponse(brw.Writer.AvailableBuffer(), req.Key, agreed.protocol, agreed.extensions, opts.Header)
+	resp := handshake.AppendResponse(brw.Writer.AvailableBuffer(), req.Key, agreed.Subprotocol, agreed.Extensions, opts.Header)
+	if len(extra) > 0 {
+		resp = appendFields(resp[:len(resp)-2], extra)
+		resp = append(resp, "\r\n"...)
+	}
 	if _, err := nc.Write(resp); err != nil {
-		nc.Close()
+		c.CloseNow()
 		return nil, fmt.Errorf("server: writing the handshake response: %w", err)
 	}
 	nc.SetDeadline(time.Time{})
-	return opts.newConn(nc, buffered, readBuf, agreed), nil
+	return c, nil
+}
+
+// appendFields appends header fields to dst, leaving out those the
+// handshake sets itself.
+func appendFields(dst []byte, h http.Header) []byte {
+	for name, values := range h {
+		if slices.ContainsFunc(reservedHeader, func(r string) bool { return strings.EqualFold(r, name) }) {
+			continue
+		}
+		for _, v := range values {
+			dst = append(append(append(append(dst, name...), ": "...), v...), "\r\n"...)
+		}
+	}
+	return dst
 }
 
 // reject answers a failed handshake.
@@ -214,16 +279,21 @@ var errHeaderTooLarge = &handshake.Error{Status: http.StatusRequestHeaderFieldsT
 
 // UpgradeConn reads an opening handshake from nc, a connection just
 // accepted, and upgrades it without net/http: no *http.Request is built.
-// It returns the Conn and the request's fields (Target holds the path and
-// query). On failure it writes an HTTP error response with the right
-// status, closes nc, and returns the reason.
+// It returns the Conn and the request, whose Target holds the path and
+// query and whose Header method reads any header field (Cookie,
+// Authorization, ...). On failure it writes an HTTP error response with
+// the right status, closes nc, and returns the reason.
 func UpgradeConn(nc net.Conn, opts *Options) (*conn.Conn, handshake.Request, error) {
 	if opts == nil {
 		opts = &noOptions
 	}
+	if err := opts.validate(); err != nil {
+		fail(nc, errInternal)
+		return nil, handshake.Request{}, err
+	}
 	maxHeader := opts.MaxHeaderBytes
 	if maxHeader <= 0 {
-		maxHeader = DefaultMaxHeaderBytes
+		maxHeader = defaultMaxHeaderBytes
 	}
 	nc.SetDeadline(time.Now().Add(opts.handshakeTimeout()))
 	bp := bufPool.Get().(*[]byte)
@@ -255,8 +325,7 @@ func UpgradeConn(nc net.Conn, opts *Options) (*conn.Conn, handshake.Request, err
 			return nil, handshake.Request{}, fmt.Errorf("server: reading the handshake request: %w", err)
 		}
 	}
-	head := string(buf[:end])
-	req, err := parseRequest(head)
+	req, err := handshake.ParseRequest(string(buf[:end]))
 	if err != nil {
 		return nil, req, fail(nc, err)
 	}
@@ -264,8 +333,13 @@ func UpgradeConn(nc net.Conn, opts *Options) (*conn.Conn, handshake.Request, err
 	if err != nil {
 		return nil, req, fail(nc, err)
 	}
-	c := opts.newConn(nc, buf[end:n], nil, agreed)
-	resp := handshake.AppendResponse(buf[:0], req.Key, agreed.protocol, agreed.extensions, opts.Header)
+	agreed.Buffered = buf[end:n]
+	c, err := conn.New(nc, frame.Server, &agreed, &opts.Conn)
+	if err != nil {
+		// Unreachable: the options and the agreement were checked.
+		return nil, req, fail(nc, errInternal)
+	}
+	resp := handshake.AppendResponse(buf[:0], req.Key, agreed.Subprotocol, agreed.Extensions, opts.Header)
 	*bp = resp[:cap(resp)]
 	if _, err := nc.Write(resp); err != nil {
 		c.CloseNow()
@@ -282,74 +356,34 @@ func fail(nc net.Conn, err error) error {
 	if errors.As(err, &he) {
 		status = he.Status
 	}
-	nc.Write(handshake.AppendError(nil, status, err.Error()))
+	nc.Write(appendError(nil, status, err.Error()))
 	nc.Close()
 	return err
 }
 
-// parseRequest parses an HTTP/1.x request head (request line, fields,
-// blank line) into the fields the handshake needs. The strings alias head.
-func parseRequest(head string) (handshake.Request, error) {
-	var req handshake.Request
-	line, rest, _ := strings.Cut(head, "\r\n")
-	method, line, ok1 := strings.Cut(line, " ")
-	target, proto, ok2 := strings.Cut(line, " ")
-	if !ok1 || !ok2 || method == "" || target == "" {
-		return req, &handshake.Error{Status: http.StatusBadRequest, Err: errors.New("server: malformed request line")}
+// appendError appends a complete HTTP/1.1 error response for a rejected
+// handshake to dst: the status, "Sec-WebSocket-Version: 13" for 426 as
+// [RFC 6455, Section 4.4] asks, "Allow: GET" for 405 as
+// [RFC 9110, Section 15.5.6] requires, "Connection: close", and msg as a
+// plain text body.
+//
+// [RFC 6455, Section 4.4]: https://www.rfc-editor.org/rfc/rfc6455#section-4.4
+// [RFC 9110, Section 15.5.6]: https://www.rfc-editor.org/rfc/rfc9110#section-15.5.6
+func appendError(dst []byte, status int, msg string) []byte {
+	dst = append(dst, "HTTP/1.1 "...)
+	dst = strconv.AppendInt(dst, int64(status), 10)
+	dst = append(append(append(dst, ' '), http.StatusText(status)...), "\r\n"...)
+	switch status {
+	case http.StatusUpgradeRequired:
+		dst = append(dst, "Sec-WebSocket-Version: 13\r\n"...)
+	case http.StatusMethodNotAllowed:
+		dst = append(dst, "Allow: GET\r\n"...)
 	}
-	major, minor, ok := http.ParseHTTPVersion(proto)
-	if !ok {
-		return req, &handshake.Error{Status: http.StatusBadRequest, Err: fmt.Errorf("server: malformed HTTP version %q", proto)}
-	}
-	req.Method, req.Target, req.ProtoMajor, req.ProtoMinor = method, target, major, minor
-	hosts := 0
-	for {
-		line, rest, _ = strings.Cut(rest, "\r\n")
-		if line == "" {
-			break
-		}
-		if line[0] == ' ' || line[0] == '\t' {
-			// RFC 9112, Section 5.2: obs-fold is to be rejected (or replaced) by a server.
-			return req, &handshake.Error{Status: http.StatusBadRequest, Err: errors.New("server: folded header line")}
-		}
-		name, value, ok := strings.Cut(line, ":")
-		if !ok || name == "" || strings.ContainsAny(name, " \t") {
-			return req, &handshake.Error{Status: http.StatusBadRequest, Err: fmt.Errorf("server: malformed header line %q", line)}
-		}
-		value = strings.Trim(value, " \t")
-		var field *string
-		switch {
-		case strings.EqualFold(name, "Host"):
-			hosts++
-			field = &req.Host
-		case strings.EqualFold(name, "Upgrade"):
-			field = &req.Upgrade
-		case strings.EqualFold(name, "Connection"):
-			field = &req.Connection
-		case strings.EqualFold(name, "Sec-WebSocket-Key"):
-			req.KeyCount++
-			field = &req.Key
-		case strings.EqualFold(name, "Sec-WebSocket-Version"):
-			field = &req.Version
-		case strings.EqualFold(name, "Origin"):
-			field = &req.Origin
-		case strings.EqualFold(name, "Sec-WebSocket-Protocol"):
-			field = &req.Protocol
-		case strings.EqualFold(name, "Sec-WebSocket-Extensions"):
-			field = &req.Extensions
-		default:
-			continue
-		}
-		if *field == "" {
-			*field = value
-		} else {
-			*field += ", " + value
-		}
-	}
-	if hosts > 1 {
-		return req, &handshake.Error{Status: http.StatusBadRequest, Err: errors.New("server: more than one Host header")}
-	}
-	return req, nil
+	body := msg + "\n"
+	dst = append(dst, "Content-Type: text/plain; charset=utf-8\r\nX-Content-Type-Options: nosniff\r\nConnection: close\r\nContent-Length: "...)
+	dst = strconv.AppendInt(dst, int64(len(body)), 10)
+	dst = append(dst, "\r\n\r\n"...)
+	return append(dst, body...)
 }
 
 // A Handler is an http.Handler that upgrades every request and runs Serve
@@ -358,9 +392,19 @@ func parseRequest(head string) (handshake.Request, error) {
 type Handler struct {
 	// Options configure every upgrade; nil means the defaults.
 	Options *Options
+
 	// Serve runs for each connection. When it returns, the connection is
 	// closed with 1000 if it is still open.
 	Serve func(c *conn.Conn, r *http.Request)
+
+	// OnUpgradeError, if not nil, is called with every request that was
+	// not upgraded, and why, after the HTTP answer was written: a
+	// *handshake.Error for a bad request (its Status is the answer: 403
+	// for a rejected origin, 400, 405 or 426), an error naming the field
+	// for Options out of range (answered with 500), or the error of a
+	// request that came after Shutdown (503). Requests are not logged
+	// otherwise.
+	OnUpgradeError func(r *http.Request, err error)
 
 	mu       sync.Mutex
 	conns    map[*conn.Conn]struct{}
@@ -368,12 +412,15 @@ type Handler struct {
 	active   sync.WaitGroup
 }
 
+var errShuttingDown = &handshake.Error{Status: http.StatusServiceUnavailable, Err: errors.New("server: shutting down")}
+
 // ServeHTTP implements http.Handler. After Shutdown it answers 503.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.mu.Lock()
 	if h.shutdown {
 		h.mu.Unlock()
-		http.Error(w, "websocket: server shutting down", http.StatusServiceUnavailable)
+		reject(w, errShuttingDown)
+		h.upgradeFailed(r, errShuttingDown)
 		return
 	}
 	h.active.Add(1)
@@ -382,6 +429,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 	c, err := Upgrade(w, r, h.Options)
 	if err != nil {
+		h.upgradeFailed(r, err)
 		return
 	}
 	h.mu.Lock()
@@ -392,18 +440,24 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	late := h.shutdown
 	h.mu.Unlock()
 	if late {
-		go c.Close(frame.CloseGoingAway, "server shutting down")
+		go c.Close(conn.CloseGoingAway, "server shutting down")
 	}
 	defer func() {
 		h.mu.Lock()
 		delete(h.conns, c)
 		h.mu.Unlock()
 		if c.State() == conn.Open {
-			c.Close(frame.CloseNormalClosure, "")
+			c.Close(conn.CloseNormalClosure, "")
 		}
 		c.CloseNow()
 	}()
 	h.Serve(c, r)
+}
+
+func (h *Handler) upgradeFailed(r *http.Request, err error) {
+	if h.OnUpgradeError != nil {
+		h.OnUpgradeError(r, err)
+	}
 }
 
 // Shutdown stops accepting upgrades, sends 1001 Going Away to every live
@@ -421,7 +475,7 @@ func (h *Handler) Shutdown(ctx context.Context) error {
 	}
 	h.mu.Unlock()
 	for _, c := range conns {
-		go c.Close(frame.CloseGoingAway, "server shutting down")
+		go c.Close(conn.CloseGoingAway, "server shutting down")
 	}
 	done := make(chan struct{})
 	go func() {

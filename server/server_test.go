@@ -56,9 +56,33 @@ func dial(t testing.TB, rawURL string, header http.Header, protocols []string, f
 		return nil, resp, err
 	}
 	buffered, _ := br.Peek(br.Buffered())
-	c := conn.New(nc, frame.Client, buffered, &conn.Options{Subprotocol: proto})
+	c, err := conn.New(nc, frame.Client, &conn.Handshake{Subprotocol: proto, Buffered: buffered}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
 	t.Cleanup(func() { c.CloseNow() })
 	return c, resp, nil
+}
+
+// readHeader reads one frame header from br.
+func readHeader(br *bufio.Reader) (frame.Header, error) {
+	need := 2
+	for {
+		b, err := br.Peek(need)
+		if err != nil {
+			return frame.Header{}, err
+		}
+		h, n, err := frame.ParseHeader(b)
+		if err == io.ErrUnexpectedEOF {
+			need = n
+			continue
+		}
+		if err != nil {
+			return frame.Header{}, err
+		}
+		br.Discard(n)
+		return h, nil
+	}
 }
 
 func echo(c *conn.Conn) {
@@ -107,7 +131,7 @@ func TestUpgradeEcho(t *testing.T) {
 		if typ, msg, err := c.Read(ctx, nil); err != nil || typ != conn.Binary || string(msg) != "ping?" {
 			t.Errorf("echo = %v %q %v", typ, msg, err)
 		}
-		c.Close(frame.CloseNormalClosure, "")
+		c.Close(conn.CloseNormalClosure, "")
 	}
 }
 
@@ -215,7 +239,7 @@ func TestUpgradeConnRejects(t *testing.T) {
 		wantStatus int
 	}{
 		name:       "header too large",
-		req:        "GET / HTTP/1.1\r\nHost: h\r\nX-Big: " + strings.Repeat("x", DefaultMaxHeaderBytes) + "\r\n\r\n",
+		req:        "GET / HTTP/1.1\r\nHost: h\r\nX-Big: " + strings.Repeat("x", defaultMaxHeaderBytes) + "\r\n\r\n",
 		wantStatus: 431,
 	}, struct {
 		name       string
@@ -344,7 +368,7 @@ func TestShutdown(t *testing.T) {
 	}
 	for i := 0; i < clients; i++ {
 		var ce *conn.CloseError
-		if err := <-errs; !errors.As(err, &ce) || ce.Code != frame.CloseGoingAway {
+		if err := <-errs; !errors.As(err, &ce) || ce.Code != conn.CloseGoingAway {
 			t.Errorf("client %d: %v, want CloseError 1001", i, err)
 		}
 	}
@@ -377,13 +401,13 @@ func TestShutdownDeadline(t *testing.T) {
 	if err := h.Shutdown(sctx); !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("Shutdown = %v, want context.DeadlineExceeded", err)
 	}
-	hdr, err := frame.ReadHeader(br)
+	hdr, err := readHeader(br)
 	if err != nil || hdr.Opcode != frame.OpClose {
 		t.Fatalf("client got %+v, %v; want the Close frame", hdr, err)
 	}
 	payload := make([]byte, hdr.Length)
 	io.ReadFull(br, payload)
-	if code, _, _ := frame.ParseClose(payload); code != frame.CloseGoingAway {
+	if code, _, _ := frame.ParseClose(payload); code != conn.CloseGoingAway {
 		t.Errorf("close code %d, want 1001", code)
 	}
 	if _, err := br.ReadByte(); err != io.EOF {
@@ -531,7 +555,7 @@ func BenchmarkRawHandshake(b *testing.B) {
 	resp := make([]byte, 0, 512)
 	b.ReportAllocs()
 	for b.Loop() {
-		req, err := parseRequest(string(head))
+		req, err := handshake.ParseRequest(string(head))
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -539,7 +563,7 @@ func BenchmarkRawHandshake(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		resp = handshake.AppendResponse(resp[:0], req.Key, agreed.protocol, agreed.extensions, nil)
+		resp = handshake.AppendResponse(resp[:0], req.Key, agreed.Subprotocol, agreed.Extensions, nil)
 	}
 }
 

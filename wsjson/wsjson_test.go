@@ -16,7 +16,13 @@ var ctx = context.Background()
 
 func pair(t *testing.T) (client, server *conn.Conn) {
 	a, b := net.Pipe()
-	client, server = conn.New(a, frame.Client, nil, nil), conn.New(b, frame.Server, nil, nil)
+	var err error
+	if client, err = conn.New(a, frame.Client, nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	if server, err = conn.New(b, frame.Server, nil, nil); err != nil {
+		t.Fatal(err)
+	}
 	t.Cleanup(func() { client.CloseNow(); server.CloseNow() })
 	return client, server
 }

@@ -11,7 +11,6 @@ import (
 
 	"github.com/rfc6455/websocket/client"
 	"github.com/rfc6455/websocket/conn"
-	"github.com/rfc6455/websocket/frame"
 )
 
 func TestEcho(t *testing.T) {
@@ -48,7 +47,7 @@ func TestEcho(t *testing.T) {
 					t.Errorf("echo of %v %q = %v %q %v", m.typ, m.data, typ, msg, err)
 				}
 			}
-			if err := c.Close(frame.CloseNormalClosure, "bye"); err != nil {
+			if err := c.Close(conn.CloseNormalClosure, "bye"); err != nil {
 				t.Errorf("Close: %v", err)
 			}
 		})

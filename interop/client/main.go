@@ -22,7 +22,6 @@ import (
 	"time"
 
 	"github.com/rfc6455/websocket/conn"
-	"github.com/rfc6455/websocket/handshake"
 	"github.com/rfc6455/websocket/interop/internal/check"
 )
 
@@ -62,7 +61,7 @@ func main() {
 		},
 	}
 	if !*off {
-		cfg.Deflate = &handshake.DeflateParams{
+		cfg.Compression = &conn.Compression{
 			ServerNoContextTakeover: *noServer,
 			ClientNoContextTakeover: *noClient,
 			ServerMaxWindowBits:     *serverBits,

@@ -24,7 +24,6 @@ import (
 
 	"github.com/rfc6455/websocket/client"
 	"github.com/rfc6455/websocket/conn"
-	"github.com/rfc6455/websocket/handshake"
 )
 
 func main() {
@@ -97,7 +96,7 @@ func (s *session) expect(ctx context.Context, prefix string) (string, error) {
 func run(ctx context.Context, url string, deflate, ignorePings bool) (string, error) {
 	opts := &client.Options{}
 	if deflate {
-		opts.Deflate = &handshake.DeflateParams{}
+		opts.Compression = &conn.Compression{}
 	}
 	c, _, err := client.Dial(ctx, url, opts)
 	if err != nil {

@@ -12,8 +12,6 @@ import (
 
 	"github.com/rfc6455/websocket/client"
 	"github.com/rfc6455/websocket/conn"
-	"github.com/rfc6455/websocket/frame"
-	"github.com/rfc6455/websocket/handshake"
 	"github.com/rfc6455/websocket/server"
 )
 
@@ -27,7 +25,7 @@ func EchoHandler() http.Handler {
 		// Any permessage-deflate offer is accepted as made; every echo is
 		// compressed, however short, so that sections 12 and 13 exercise
 		// the compressor as well as the decompressor.
-		Options: &server.Options{Deflate: &handshake.DeflateParams{}, Conn: deflateConn},
+		Options: &server.Options{Compression: &conn.Compression{}, Conn: deflateConn},
 		Serve:   func(c *conn.Conn, r *http.Request) { echo(context.Background(), c) },
 	}
 }
@@ -54,7 +52,7 @@ var deflateConn = conn.Options{ReadLimit: readLimit, CompressionThreshold: -1}
 // clientOptions offer permessage-deflate as browsers do, with
 // client_max_window_bits, so that the suite may ask for a smaller window
 // (13.3-13.6).
-var clientOptions = &client.Options{Deflate: &handshake.DeflateParams{}, Conn: deflateConn}
+var clientOptions = &client.Options{Compression: &conn.Compression{}, Conn: deflateConn}
 
 // RunClient runs every case of the fuzzing server at base (such as
 // ws://127.0.0.1:9001) as agent, then asks it to write its reports.
@@ -93,7 +91,7 @@ func caseCount(ctx context.Context, base string) (int, error) {
 	if err != nil {
 		return 0, fmt.Errorf("getCaseCount: %w", err)
 	}
-	c.Close(frame.CloseNormalClosure, "")
+	c.Close(conn.CloseNormalClosure, "")
 	n, err := strconv.Atoi(string(msg))
 	if err != nil {
 		return 0, fmt.Errorf("getCaseCount: %q is not a number", msg)

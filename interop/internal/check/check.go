@@ -20,8 +20,6 @@ import (
 
 	"github.com/rfc6455/websocket/client"
 	"github.com/rfc6455/websocket/conn"
-	"github.com/rfc6455/websocket/frame"
-	"github.com/rfc6455/websocket/handshake"
 )
 
 // Thresholds on the wire size of a segment over its payload size, in each
@@ -41,7 +39,7 @@ const (
 type Config struct {
 	URL string
 	// Deflate is the permessage-deflate offer; nil offers nothing.
-	Deflate *handshake.DeflateParams
+	Compression *conn.Compression
 	// Expect is the Sec-WebSocket-Extensions value the handshake must
 	// agree, compared after Normalize; "" means none.
 	Expect string
@@ -91,7 +89,7 @@ type Result struct {
 // negotiation and the wire sizes are in Result.Failures.
 func Run(ctx context.Context, cfg Config) (*Result, error) {
 	res := &Result{clientShortUncompressed: cfg.Conn.CompressionThreshold >= 0}
-	c, _, err := client.Dial(ctx, cfg.URL, &client.Options{Deflate: cfg.Deflate, Conn: cfg.Conn})
+	c, _, err := client.Dial(ctx, cfg.URL, &client.Options{Compression: cfg.Compression, Conn: cfg.Conn})
 	if err != nil {
 		return res, fmt.Errorf("dial: %w", err)
 	}
@@ -146,7 +144,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	}
 	res.assert()
 
-	if err := c.Close(frame.CloseNormalClosure, "done"); err != nil {
+	if err := c.Close(conn.CloseNormalClosure, "done"); err != nil {
 		return res, fmt.Errorf("close: %w", err)
 	}
 	return res, nil

@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/rfc6455/websocket/conn"
-	"github.com/rfc6455/websocket/handshake"
 	"github.com/rfc6455/websocket/interop/internal/echo"
 )
 
@@ -93,7 +92,7 @@ func TestRunAgainstEcho(t *testing.T) {
 	tests := []struct {
 		name    string
 		path    string
-		deflate *handshake.DeflateParams
+		deflate *conn.Compression
 		// defaultThreshold leaves the client's CompressionThreshold at
 		// zero; otherwise it is -1, as in the command, so that even the
 		// short chat messages are compressed.
@@ -103,27 +102,27 @@ func TestRunAgainstEcho(t *testing.T) {
 		name: "off",
 		path: "/off",
 		// The client offers; the server declines.
-		deflate: &handshake.DeflateParams{},
+		deflate: &conn.Compression{},
 		want:    "",
 	}, {
 		name:    "takeover",
 		path:    "/takeover",
-		deflate: &handshake.DeflateParams{},
+		deflate: &conn.Compression{},
 		want:    "permessage-deflate",
 	}, {
 		name:    "server asks for no takeover, small windows",
 		path:    "/no-takeover-window-9",
-		deflate: &handshake.DeflateParams{},
+		deflate: &conn.Compression{},
 		want:    "permessage-deflate; server_no_context_takeover; client_no_context_takeover; server_max_window_bits=9; client_max_window_bits=9",
 	}, {
 		name:    "client asks for no client takeover, window 8",
 		path:    "/takeover",
-		deflate: &handshake.DeflateParams{ClientNoContextTakeover: true, ServerMaxWindowBits: 8, ClientMaxWindowBits: 8},
+		deflate: &conn.Compression{ClientNoContextTakeover: true, ServerMaxWindowBits: 8, ClientMaxWindowBits: 8},
 		want:    "permessage-deflate; client_no_context_takeover; server_max_window_bits=8; client_max_window_bits=8",
 	}, {
 		name:             "both with the default threshold: short messages uncompressed between compressed ones",
 		path:             "/default-threshold",
-		deflate:          &handshake.DeflateParams{},
+		deflate:          &conn.Compression{},
 		defaultThreshold: true,
 		want:             "permessage-deflate",
 	}, {
@@ -141,11 +140,11 @@ func TestRunAgainstEcho(t *testing.T) {
 				threshold = 0
 			}
 			res, err := Run(ctx, Config{
-				URL:      base + tt.path,
-				Deflate:  tt.deflate,
-				Expect:   tt.want,
-				Streamed: true,
-				Conn:     conn.Options{CompressionThreshold: threshold},
+				URL:         base + tt.path,
+				Compression: tt.deflate,
+				Expect:      tt.want,
+				Streamed:    true,
+				Conn:        conn.Options{CompressionThreshold: threshold},
 			})
 			if err != nil {
 				t.Fatalf("Run: %v", err)

@@ -34,17 +34,15 @@ import (
 	"time"
 
 	"github.com/rfc6455/websocket/conn"
-	"github.com/rfc6455/websocket/frame"
-	"github.com/rfc6455/websocket/handshake"
 	"github.com/rfc6455/websocket/server"
 )
 
 // A Variant is one endpoint: the server's permessage-deflate wishes and
 // compression level.
 type Variant struct {
-	Name    string                   // the endpoint is "/" + Name
-	Deflate *handshake.DeflateParams // nil: compression off
-	Level   int                      // conn.Options.CompressionLevel
+	Name        string            // the endpoint is "/" + Name
+	Compression *conn.Compression // nil: compression off
+	Level       int               // conn.Options.CompressionLevel
 	// DefaultThreshold leaves conn.Options.CompressionThreshold at zero,
 	// so that short messages go uncompressed between compressed ones;
 	// otherwise every message is compressed, however short.
@@ -54,18 +52,18 @@ type Variant struct {
 // Variants are the endpoints the server offers.
 var Variants = []Variant{
 	{Name: "off"},
-	{Name: "takeover", Deflate: &handshake.DeflateParams{}},
-	{Name: "no-server-takeover", Deflate: &handshake.DeflateParams{ServerNoContextTakeover: true}},
-	{Name: "no-client-takeover", Deflate: &handshake.DeflateParams{ClientNoContextTakeover: true}},
-	{Name: "no-takeover", Deflate: &handshake.DeflateParams{ServerNoContextTakeover: true, ClientNoContextTakeover: true}},
-	{Name: "server-window-9", Deflate: &handshake.DeflateParams{ServerMaxWindowBits: 9}},
-	{Name: "client-window-10", Deflate: &handshake.DeflateParams{ClientMaxWindowBits: 10}},
-	{Name: "window-8", Deflate: &handshake.DeflateParams{ServerMaxWindowBits: 8, ClientMaxWindowBits: 8}},
-	{Name: "no-takeover-window-9", Deflate: &handshake.DeflateParams{ServerNoContextTakeover: true, ClientNoContextTakeover: true, ServerMaxWindowBits: 9, ClientMaxWindowBits: 9}},
-	{Name: "level-1", Deflate: &handshake.DeflateParams{}, Level: 1},
-	{Name: "level-9", Deflate: &handshake.DeflateParams{}, Level: 9},
-	{Name: "default-threshold", Deflate: &handshake.DeflateParams{}, DefaultThreshold: true},
-	{Name: "default-threshold-no-takeover", Deflate: &handshake.DeflateParams{ServerNoContextTakeover: true, ClientNoContextTakeover: true}, DefaultThreshold: true},
+	{Name: "takeover", Compression: &conn.Compression{}},
+	{Name: "no-server-takeover", Compression: &conn.Compression{ServerNoContextTakeover: true}},
+	{Name: "no-client-takeover", Compression: &conn.Compression{ClientNoContextTakeover: true}},
+	{Name: "no-takeover", Compression: &conn.Compression{ServerNoContextTakeover: true, ClientNoContextTakeover: true}},
+	{Name: "server-window-9", Compression: &conn.Compression{ServerMaxWindowBits: 9}},
+	{Name: "client-window-10", Compression: &conn.Compression{ClientMaxWindowBits: 10}},
+	{Name: "window-8", Compression: &conn.Compression{ServerMaxWindowBits: 8, ClientMaxWindowBits: 8}},
+	{Name: "no-takeover-window-9", Compression: &conn.Compression{ServerNoContextTakeover: true, ClientNoContextTakeover: true, ServerMaxWindowBits: 9, ClientMaxWindowBits: 9}},
+	{Name: "level-1", Compression: &conn.Compression{}, Level: 1},
+	{Name: "level-9", Compression: &conn.Compression{}, Level: 9},
+	{Name: "default-threshold", Compression: &conn.Compression{}, DefaultThreshold: true},
+	{Name: "default-threshold-no-takeover", Compression: &conn.Compression{ServerNoContextTakeover: true, ClientNoContextTakeover: true}, DefaultThreshold: true},
 }
 
 // StatsRequest is the message that asks for the connection's byte counts.
@@ -110,7 +108,7 @@ func (s *Server) Handler() http.Handler {
 		}
 		h := &server.Handler{
 			Options: &server.Options{
-				Deflate: v.Deflate,
+				Compression: v.Compression,
 				Conn: conn.Options{
 					CompressionLevel:     v.Level,
 					CompressionThreshold: threshold,
@@ -229,7 +227,7 @@ func (s *Server) serve(v Variant, c *conn.Conn, r *http.Request) {
 		}
 		if err != nil {
 			var ce *conn.CloseError
-			if errors.As(err, &ce) && ce.Code == frame.CloseNormalClosure {
+			if errors.As(err, &ce) && ce.Code == conn.CloseNormalClosure {
 				logf("closed by the peer with 1000 after %d echoes", echoed)
 			} else {
 				logf("after %d echoes: %v", echoed, err)
