@@ -2,12 +2,38 @@
 // or through HTTP, HTTPS and SOCKS5 proxies, performing the opening
 // handshake of [RFC 6455, Section 4.1] and returning a conn.Conn.
 //
+// A client that offers compression and a subprotocol and closes with a
+// code needs this package and package conn:
+//
+//	c, _, err := client.Dial(ctx, "wss://example.com/socket", &client.Options{
+//		Subprotocols: []string{"chat.v1"},
+//		Compression:  &conn.Compression{},
+//		Header:       http.Header{"Authorization": {"Bearer " + token}},
+//	})
+//	if err != nil {
+//		return err
+//	}
+//	defer c.CloseNow()
+//	err = c.Write(ctx, conn.Text, []byte("hello"))
+//	...
+//	c.Close(conn.CloseNormalClosure, "bye")
+//
+// Options holds what the client asks for; Options.Conn, a conn.Options,
+// holds how the connection reads, writes and waits. What the server
+// agreed to is read back from the Conn (Conn.Subprotocol,
+// Conn.Extensions).
+//
+// # Concurrency
+//
+// Dial may be called from any number of goroutines, with the same Options.
+//
 // # Errors
 //
 // A server that answers the handshake with anything but a valid 101
 // response gives a *[HandshakeError], which holds the response (status,
 // headers and at most 1 KiB of body) for inspection; Dial also returns
-// that response.
+// that response. Options out of their range give an error naming the
+// field, before anything is dialed.
 //
 // [RFC 6455, Section 4.1]: https://www.rfc-editor.org/rfc/rfc6455#section-4.1
 package client

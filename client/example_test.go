@@ -13,11 +13,12 @@ import (
 )
 
 func ExampleDial() {
-	// A server to dial: it greets each client by subprotocol.
+	// A server to dial: it greets each client by subprotocol and name.
 	s := httptest.NewServer(&server.Handler{
-		Options: &server.Options{Subprotocols: []string{"chat.v1"}},
+		Options: &server.Options{Subprotocols: []string{"chat.v1"}, Compression: &conn.Compression{}},
 		Serve: func(c *conn.Conn, r *http.Request) {
-			c.Write(r.Context(), conn.Text, []byte("hello, "+c.Subprotocol()+" client"))
+			user := strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ")
+			c.Write(r.Context(), conn.Text, []byte("hello "+user+", "+c.Subprotocol()+" client"))
 			c.Read(r.Context(), nil) // until the client closes
 		},
 	})
@@ -26,13 +27,23 @@ func ExampleDial() {
 	ctx := context.Background()
 	c, resp, err := client.Dial(ctx, "ws"+strings.TrimPrefix(s.URL, "http"), &client.Options{
 		Subprotocols: []string{"chat.v2", "chat.v1"},
+		Compression:  &conn.Compression{},
+		Header:       http.Header{"Authorization": {"Bearer alice"}},
 	})
 	if err != nil {
 		fmt.Println(err)
 		return
 	}
-	_, msg, _ := c.Read(ctx, nil)
-	fmt.Println(resp.StatusCode, c.Subprotocol(), string(msg))
-	c.Close(conn.CloseNormalClosure, "")
-	// Output: 101 chat.v1 hello, chat.v1 client
+	defer c.CloseNow()
+	_, msg, err := c.Read(ctx, nil)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(resp.StatusCode, c.Extensions())
+	fmt.Println(string(msg))
+	c.Close(conn.CloseNormalClosure, "bye")
+	// Output:
+	// 101 permessage-deflate
+	// hello alice, chat.v1 client
 }

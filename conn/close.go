@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"strings"
 	"time"
 
 	"github.com/rfc6455/websocket/frame"
@@ -241,15 +242,36 @@ func (c *Conn) abort(err error) {
 	c.shutdown()
 }
 
-// closedErr is the error for operations on a closed connection.
+// closedErr is the error for operations on a connection that has ended,
+// or whose Close frame was sent: it matches net.ErrClosed and says why the
+// connection ended (the peer's *CloseError, a *ProtocolError, ...), or,
+// while this endpoint's Close waits for the peer's answer, that this
+// endpoint closed it.
 func (c *Conn) closedErr() error {
 	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.failure != nil {
-		return c.failure
+	failure := c.failure
+	c.mu.Unlock()
+	switch failure.(type) {
+	case nil:
+		if c.closeWasSent() {
+			return c.localClose()
+		}
+		return errClosed
+	case *localCloseError:
+		return failure
 	}
-	return errClosed
+	return &closedError{cause: failure}
 }
+
+// A closedError reports the use of a connection that ended because of
+// cause. It matches net.ErrClosed and cause.
+type closedError struct{ cause error }
+
+func (e *closedError) Error() string {
+	return "conn: connection closed: " + strings.TrimPrefix(e.cause.Error(), "conn: ")
+}
+
+func (e *closedError) Unwrap() []error { return []error{net.ErrClosed, e.cause} }
 
 // shutdown closes the network connection, once.
 func (c *Conn) shutdown() {

@@ -1,11 +1,29 @@
 // Package conn implements the WebSocket connection that both roles share
 // once the opening handshake is done: messages, fragmentation, control
-// frames, the closing handshake, UTF-8 validation, limits, cancellation
-// and keepalive ([RFC 6455, Sections 5-8]).
+// frames, the closing handshake, UTF-8 validation, limits, cancellation,
+// compression and keepalive ([RFC 6455, Sections 5-8]).
 //
-// It knows nothing about HTTP. The server and client packages perform the
-// opening handshake and hand the connection, with any bytes they read past
-// the handshake, to [New].
+// A program gets a [Conn] from server.Upgrade, server.UpgradeConn or
+// client.Dial, configured by an [Options] value in their options (the
+// field Conn of server.Options and client.Options). It knows nothing about
+// HTTP: what the opening handshake agreed reaches it as a [Handshake],
+// which those packages fill in, and a program that performs the handshake
+// itself passes one to [New].
+//
+// An everyday server reads and writes messages, and closes with a code:
+//
+//	for {
+//		typ, msg, err := c.Read(ctx, buf[:0])
+//		if err != nil {
+//			return // a *CloseError when the peer closed; see Errors
+//		}
+//		if err := c.Write(ctx, typ, msg); err != nil {
+//			return
+//		}
+//		buf = msg
+//	}
+//	...
+//	c.Close(conn.CloseGoingAway, "restarting")
 //
 // # Reading
 //
@@ -24,17 +42,17 @@
 //
 // # Compression
 //
-// With Options.Deflate set (the server and client packages set it when
-// permessage-deflate, [RFC 7692], was negotiated), frames with RSV1 are
-// decompressed as they are read, the read limit applying to the
-// decompressed size, and messages of at least Options.CompressionThreshold
-// bytes are compressed as they are written. The compressor and
-// decompressor state is pooled across connections and borrowed only for
-// the length of a message; between messages a connection holds only its
-// history window for each direction that uses context takeover, 2^bits
-// bytes. Every window size from 8 to 15 bits is honoured. A
-// [PreparedMessage] broadcast with [Conn.WritePrepared] is compressed once
-// for all the connections that compress it the same way.
+// When the opening handshake agreed on permessage-deflate ([RFC 7692]),
+// which browsers offer on every connection and server.Options.Compression
+// accepts, frames with RSV1 are decompressed as they are read, the read
+// limit applying to the decompressed size, and messages of at least
+// Options.CompressionThreshold bytes are compressed as they are written.
+// The compressor and decompressor state is pooled across connections and
+// borrowed only for the length of a message; between messages a
+// connection holds only its history window for each direction that uses
+// context takeover, 2^bits bytes. Every window size from 8 to 15 bits is
+// honoured. A [PreparedMessage] broadcast with [Conn.WritePrepared] is
+// compressed once for all the connections that compress it the same way.
 //
 // # Streams
 //
@@ -54,12 +72,17 @@
 //   - A Close frame from the peer: *[CloseError] with its code and reason.
 //     A connection that ended without one: *[CloseError] with code
 //     [CloseAbnormalClosure].
-//   - A protocol violation by the peer: *[frame.ProtocolError] carrying the
-//     close code that was sent (1002, 1007, 1008 or 1009); it wraps
+//   - A connection this endpoint closed with [Conn.Close]: an error
+//     matching [net.ErrClosed] that says so, and matches the peer's answer
+//     as a *[CloseError].
+//   - A protocol violation by the peer: *[ProtocolError] carrying the close
+//     code that was sent (1002, 1007, 1008 or 1009); it wraps
 //     [ErrReadLimit] when a message was too big.
 //   - A context that ended: an error matching the context's error
 //     ([context.DeadlineExceeded] or [context.Canceled]).
 //   - Use after close: an error matching [net.ErrClosed].
+//   - Options out of range: an error from [New] and [Options.Validate]
+//     naming the field.
 //
 // [RFC 6455, Sections 5-8]: https://www.rfc-editor.org/rfc/rfc6455#section-5
 // [RFC 7692]: https://www.rfc-editor.org/rfc/rfc7692

@@ -13,8 +13,6 @@ import (
 	"github.com/rfc6455/websocket/mask"
 )
 
-var errCloseSent = fmt.Errorf("conn: close frame already sent: %w", errClosed)
-
 // Write sends p as one message of type typ, in a single frame. It returns
 // when the frame has been written to the network.
 //
@@ -82,7 +80,7 @@ func (c *Conn) writeDataFrame(ctx context.Context, fin bool, rsv byte, op frame.
 	}
 	defer c.unlockFrame()
 	if c.closeWasSent() {
-		return errCloseSent
+		return c.closedErr()
 	}
 	if err := ctx.Err(); err != nil {
 		return err
@@ -473,7 +471,7 @@ func (c *Conn) writeControl(ctx context.Context, op frame.Opcode, payload []byte
 	}
 	defer c.unlockFrame()
 	if c.closeWasSent() {
-		return errCloseSent
+		return c.closedErr()
 	}
 	// The lock is taken without waiting when it is free, whatever ctx
 	// says, so a ctx that has already ended is seen here.

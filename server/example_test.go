@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"time"
 
 	"github.com/rfc6455/websocket/client"
 	"github.com/rfc6455/websocket/conn"
@@ -103,4 +104,57 @@ func ExampleOptions_compression() {
 	fmt.Println(string(msg))
 	c.Close(conn.CloseNormalClosure, "")
 	// Output: permessage-deflate; client_max_window_bits=10
+}
+
+// The everyday server: compression as browsers offer it, a subprotocol,
+// keepalive, a close code, and a log of the requests it refused.
+func Example() {
+	refused := make(chan string, 1)
+	h := &server.Handler{
+		Options: &server.Options{
+			Subprotocols: []string{"chat.v1"},
+			Compression:  &conn.Compression{},
+			Conn:         conn.Options{KeepaliveInterval: 30 * time.Second},
+		},
+		Serve: func(c *conn.Conn, r *http.Request) {
+			typ, msg, err := c.Read(r.Context(), nil)
+			if err != nil {
+				return
+			}
+			c.Write(r.Context(), typ, msg)
+			c.Close(conn.CloseNormalClosure, "one message per customer")
+		},
+		OnUpgradeError: func(r *http.Request, err error) {
+			// A real server would log err, which says why.
+			refused <- r.Header.Get("Origin")
+		},
+	}
+	s := httptest.NewServer(h)
+	defer s.Close()
+
+	// A browser on another site is refused; a client of our own is served.
+	req, _ := http.NewRequest("GET", s.URL, nil)
+	req.Header = http.Header{"Origin": {"https://evil.example"}, "Upgrade": {"websocket"}, "Connection": {"Upgrade"},
+		"Sec-Websocket-Version": {"13"}, "Sec-Websocket-Key": {"dGhlIHNhbXBsZSBub25jZQ=="}}
+	if resp, err := http.DefaultClient.Do(req); err == nil {
+		resp.Body.Close()
+		fmt.Println(resp.Status, "for", <-refused)
+	}
+	ctx := context.Background()
+	c, _, err := client.Dial(ctx, "ws"+strings.TrimPrefix(s.URL, "http"), &client.Options{
+		Subprotocols: []string{"chat.v1"},
+		Compression:  &conn.Compression{},
+	})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	c.Write(ctx, conn.Text, []byte("hello"))
+	_, msg, _ := c.Read(ctx, nil)
+	_, _, err = c.Read(ctx, nil)
+	fmt.Printf("%s over %s with %s\n%v\n", msg, c.Subprotocol(), c.Extensions(), err)
+	// Output:
+	// 403 Forbidden for https://evil.example
+	// hello over chat.v1 with permessage-deflate
+	// conn: the peer closed the connection with code normal closure (1000): "one message per customer"
 }

@@ -52,13 +52,27 @@ func main() {
 	}
 }
 
+// options are the example's WebSocket options: permessage-deflate, which
+// every browser offers, and keepalive, which notices clients that vanish
+// without closing.
+var options = &server.Options{
+	Compression: &conn.Compression{},
+	Conn: conn.Options{
+		ReadLimit:         1 << 20,
+		KeepaliveInterval: 30 * time.Second,
+	},
+}
+
 // newMux returns the example's routes and the WebSocket handlers among
 // them.
 func newMux(logger *log.Logger) (*http.ServeMux, []*server.Handler) {
-	echo := &server.Handler{Serve: func(c *conn.Conn, r *http.Request) {
+	refused := func(r *http.Request, err error) {
+		logger.Printf("echo: refused %s from %s: %v", r.URL.Path, r.RemoteAddr, err)
+	}
+	echo := &server.Handler{Options: options, OnUpgradeError: refused, Serve: func(c *conn.Conn, r *http.Request) {
 		serve(logger, c, r, "")
 	}}
-	push := &server.Handler{Serve: func(c *conn.Conn, r *http.Request) {
+	push := &server.Handler{Options: options, OnUpgradeError: refused, Serve: func(c *conn.Conn, r *http.Request) {
 		serve(logger, c, r, "welcome! every message you send comes back")
 	}}
 	mux := http.NewServeMux()
@@ -79,7 +93,7 @@ func newMux(logger *log.Logger) (*http.ServeMux, []*server.Handler) {
 // with its type until the connection ends.
 func serve(logger *log.Logger, c *conn.Conn, r *http.Request, welcome string) {
 	ctx := context.Background()
-	logger.Printf("echo: %s connected to %s", c.RemoteAddr(), r.URL.Path)
+	logger.Printf("echo: %s connected to %s (extensions %q)", c.RemoteAddr(), r.URL.Path, c.Extensions())
 	if welcome != "" {
 		if err := c.Write(ctx, conn.Text, []byte(welcome)); err != nil {
 			logger.Printf("echo: %s: %v", c.RemoteAddr(), err)
