@@ -21,7 +21,9 @@ import (
 	"go/printer"
 	"go/token"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strings"
 	"testing"
@@ -186,5 +188,55 @@ func TestCount(t *testing.T) {
 	}
 	if e+l > totalBudget {
 		t.Errorf("the public packages export %d identifiers; the budget is %d", e+l, totalBudget)
+	}
+}
+
+// TestReadmePrograms checks the complete programs in README.md: each
+// compiles and passes go vet, and imports at most two packages of this
+// module, as the everyday server and client should need.
+func TestReadmePrograms(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs go vet")
+	}
+	readme, err := os.ReadFile(filepath.Join("..", "..", "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	blocks := regexp.MustCompile("(?s)```go\n(.*?)```").FindAllSubmatch(readme, -1)
+	programs := 0
+	for i, b := range blocks {
+		src := b[1]
+		if !bytes.Contains(src, []byte("package main")) {
+			continue
+		}
+		programs++
+		fset := token.NewFileSet()
+		f, err := parser.ParseFile(fset, "main.go", src, parser.ImportsOnly)
+		if err != nil {
+			t.Fatalf("README program %d: %v", i, err)
+		}
+		ours := 0
+		for _, imp := range f.Imports {
+			if strings.HasPrefix(imp.Path.Value, `"github.com/rfc6455/websocket/`) {
+				ours++
+			}
+		}
+		if ours > 2 {
+			t.Errorf("README program %d imports %d packages of this module, want at most 2", i, ours)
+		}
+		t.Logf("README program %d imports %d packages of this module", i, ours)
+		file := filepath.Join(t.TempDir(), "main.go")
+		if err := os.WriteFile(file, src, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		// go vet of a file outside the module compiles it against this module.
+		cmd := exec.Command("go", "vet", file)
+		cmd.Dir = filepath.Join("..", "..")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Errorf("README program %d does not vet: %v\n%s", i, err, out)
+		}
+	}
+	if programs < 2 {
+		t.Errorf("README has %d complete programs, want the server and the client", programs)
 	}
 }
