@@ -203,3 +203,56 @@ func TestOriginWildcard(t *testing.T) {
 		b.Close()
 	}
 }
+
+// headOfSize returns a valid upgrade request head of exactly size bytes,
+// padded with an X-Pad field.
+func headOfSize(t *testing.T, size int) string {
+	t.Helper()
+	head := validRequest + "X-Pad: \r\n\r\n"
+	if size < len(head) {
+		t.Fatalf("no head of %d bytes", size)
+	}
+	return validRequest + "X-Pad: " + strings.Repeat("p", size-len(head)) + "\r\n\r\n"
+}
+
+// TestUpgradeConnMaxHeaderBytes checks that MaxHeaderBytes bounds the
+// request head exactly, whatever other listeners in the process allowed
+// before.
+func TestUpgradeConnMaxHeaderBytes(t *testing.T) {
+	upgrade := func(head string, limit int) int {
+		a, b := net.Pipe()
+		defer b.Close()
+		go b.Write([]byte(head))
+		go drain(b)
+		c, _, err := UpgradeConn(a, &Options{MaxHeaderBytes: limit})
+		var he *handshake.Error
+		switch {
+		case err == nil:
+			c.CloseNow()
+			return 101
+		case errors.As(err, &he):
+			return he.Status
+		}
+		t.Fatal(err)
+		return 0
+	}
+	tests := []struct {
+		name  string
+		size  int
+		limit int
+		want  int
+	}{
+		{"at the limit", 1024, 1024, 101},
+		{"one byte over", 1025, 1024, 431},
+		{"a large head allowed", 600 << 10, 1 << 20, 101},
+		{"then a small limit again", 2000, 1024, 431},
+		{"the default", defaultMaxHeaderBytes, 0, 101},
+		{"over the default", defaultMaxHeaderBytes + 1, 0, 431},
+		{"over the default after a large head", 20 << 10, 0, 431},
+	}
+	for _, tt := range tests {
+		if got := upgrade(headOfSize(t, tt.size), tt.limit); got != tt.want {
+			t.Errorf("%s: a %d-byte head with MaxHeaderBytes %d: status %d, want %d", tt.name, tt.size, tt.limit, got, tt.want)
+		}
+	}
+}

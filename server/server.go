@@ -273,7 +273,12 @@ func reject(w http.ResponseWriter, err error) {
 	http.Error(w, err.Error(), status)
 }
 
-var bufPool = sync.Pool{New: func() any { b := make([]byte, 4096); return &b }}
+// headBuffers hold request heads on the raw path. Only buffers of
+// pooledHead bytes return to the pool, so that one listener's large
+// MaxHeaderBytes never lends another a buffer past its own limit.
+var headBuffers = sync.Pool{New: func() any { b := make([]byte, pooledHead); return &b }}
+
+const pooledHead = 4096
 
 var errHeaderTooLarge = &handshake.Error{Status: http.StatusRequestHeaderFieldsTooLarge, Err: errors.New("server: request header too large")}
 
@@ -296,17 +301,22 @@ func UpgradeConn(nc net.Conn, opts *Options) (*conn.Conn, handshake.Request, err
 		maxHeader = defaultMaxHeaderBytes
 	}
 	nc.SetDeadline(time.Now().Add(opts.handshakeTimeout()))
-	bp := bufPool.Get().(*[]byte)
-	defer bufPool.Put(bp)
-	buf := *bp
+	bp := headBuffers.Get().(*[]byte)
+	defer func() {
+		if cap(*bp) == pooledHead {
+			headBuffers.Put(bp)
+		}
+	}()
+	// The head, up to and with its empty line, may be maxHeader bytes
+	// long; nothing past that is read before it has ended.
+	buf := (*bp)[:min(pooledHead, maxHeader)]
 	n, end := 0, -1
 	for end < 0 {
 		if n == len(buf) {
-			if len(buf) >= maxHeader {
+			if n >= maxHeader {
 				return nil, handshake.Request{}, fail(nc, errHeaderTooLarge)
 			}
 			buf = append(buf, make([]byte, min(len(buf), maxHeader-len(buf)))...)
-			*bp = buf
 		}
 		m, err := nc.Read(buf[n:])
 		if m > 0 {
@@ -340,7 +350,9 @@ func UpgradeConn(nc net.Conn, opts *Options) (*conn.Conn, handshake.Request, err
 		return nil, req, fail(nc, errInternal)
 	}
 	resp := handshake.AppendResponse(buf[:0], req.Key, agreed.Subprotocol, agreed.Extensions, opts.Header)
-	*bp = resp[:cap(resp)]
+	if cap(resp) == pooledHead {
+		*bp = resp[:cap(resp)]
+	}
 	if _, err := nc.Write(resp); err != nil {
 		c.CloseNow()
 		return nil, req, fmt.Errorf("server: writing the handshake response: %w", err)
