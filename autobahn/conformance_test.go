@@ -9,7 +9,7 @@ import (
 	"testing"
 
 	"github.com/rfc6455/websocket/autobahn/internal/subject"
-	"github.com/rfc6455/websocket/autobahn/wstest"
+	"github.com/rfc6455/websocket/internal/wstest"
 )
 
 // informational are the cases Autobahn always judges INFORMATIONAL: the
