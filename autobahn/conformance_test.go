@@ -26,9 +26,9 @@ func checkResults(t *testing.T, results []*wstest.Result) {
 		counts[r.Behavior]++
 		want := wstest.OK
 		if informational[r.ID] {
-			want = wstest.Behavior("INFORMATIONAL")
+			want = wstest.Informational
 		}
-		closeOK := r.BehaviorClose == wstest.OK || r.BehaviorClose == wstest.Behavior("INFORMATIONAL")
+		closeOK := r.BehaviorClose == wstest.OK || r.BehaviorClose == wstest.Informational
 		if r.Behavior != want || !closeOK {
 			t.Errorf("case %s (%s): behavior %s, close %s: %s / %s", r.ID, r.Description, r.Behavior, r.BehaviorClose, r.Result, r.ResultClose)
 		}
