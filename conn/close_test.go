@@ -4,7 +4,9 @@ import (
 	"bufio"
 	"context"
 	"errors"
+	"fmt"
 	"net"
+	"runtime"
 	"strings"
 	"testing"
 	"testing/synctest"
@@ -74,32 +76,49 @@ func TestClientLearnsOfCloseAtOnce(t *testing.T) {
 
 // TestReadAfterLocalClose checks what a reader sees when this endpoint
 // closed first: an error saying so, matching net.ErrClosed, that carries
-// the peer's answer as a *CloseError.
+// the peer's answer as a *CloseError. The reader is either blocked in
+// Read when Close is called, and sees the peer's answer itself, or reads
+// after Close has seen it.
 func TestReadAfterLocalClose(t *testing.T) {
 	for _, role := range []frame.Role{frame.Server, frame.Client} {
-		t.Run(role.String(), func(t *testing.T) {
-			c, peer := rawPair(t, role, nil)
-			errc := make(chan error, 1)
-			go func() {
-				_, _, err := c.Read(ctx, nil)
-				errc <- err
-			}()
-			go c.Close(CloseGoingAway, "shutting down")
-			f := peer.mustNext()
-			peer.send(true, frame.OpClose, f.Payload)
-			err := <-errc
-			if !errors.Is(err, net.ErrClosed) {
-				t.Errorf("Read = %v, want an error matching net.ErrClosed", err)
-			}
-			var ce *CloseError
-			if !errors.As(err, &ce) || ce.Code != CloseGoingAway {
-				t.Errorf("Read = %v, want the peer's answer as a CloseError", err)
-			}
-			// The message is what a log shows: it must not blame the peer.
-			if !strings.Contains(err.Error(), "this endpoint closed") {
-				t.Errorf("Read error %q does not say that this endpoint closed", err)
-			}
-		})
+		for _, readerFirst := range []bool{true, false} {
+			t.Run(fmt.Sprintf("%v/reader first=%v", role, readerFirst), func(t *testing.T) {
+				c, peer := rawPair(t, role, nil)
+				errc := make(chan error, 1)
+				read := func() {
+					_, _, err := c.Read(ctx, nil)
+					errc <- err
+				}
+				closed := make(chan error, 1)
+				if readerFirst {
+					go read()
+					for !c.rlock.held.Load() {
+						runtime.Gosched()
+					}
+				}
+				go func() { closed <- c.Close(CloseGoingAway, "shutting down") }()
+				f := peer.mustNext()
+				peer.send(true, frame.OpClose, f.Payload)
+				if err := <-closed; err != nil {
+					t.Fatalf("Close: %v", err)
+				}
+				if !readerFirst {
+					go read()
+				}
+				err := <-errc
+				if !errors.Is(err, net.ErrClosed) {
+					t.Errorf("Read = %v, want an error matching net.ErrClosed", err)
+				}
+				var ce *CloseError
+				if !errors.As(err, &ce) || ce.Code != CloseGoingAway {
+					t.Errorf("Read = %v, want the peer's answer as a CloseError", err)
+				}
+				// The message is what a log shows: it must not blame the peer.
+				if !strings.Contains(err.Error(), "this endpoint closed") {
+					t.Errorf("Read error %q does not say that this endpoint closed", err)
+				}
+			})
+		}
 	}
 }
 

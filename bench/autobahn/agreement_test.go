@@ -13,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/rfc6455/websocket/autobahn/wstest"
+	"github.com/rfc6455/websocket/internal/wstest"
 )
 
 // verdict is one case of a run in testdata/verdicts.json.

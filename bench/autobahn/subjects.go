@@ -2,7 +2,7 @@
 // peer libraries (gorilla/websocket, coder/websocket, lxzan/gws,
 // gobwas/ws), configured as the subjects of the real Autobahn runs in
 // testdata/verdicts.json, so that the Go-native suite
-// (autobahn/wstest) can be checked against the real suite's verdicts.
+// (internal/wstest) can be checked against the real suite's verdicts.
 package autobahn
 
 import (

@@ -1,5 +1,5 @@
 // Command wstest runs the Go-native Autobahn conformance suite
-// (package autobahn/wstest) in either of Autobahn's roles.
+// (package internal/wstest) in either of Autobahn's roles.
 //
 // Test a server (fuzzing client):
 //
@@ -38,7 +38,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/rfc6455/websocket/autobahn/wstest"
+	"github.com/rfc6455/websocket/internal/wstest"
 )
 
 func main() {

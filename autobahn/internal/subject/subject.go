@@ -5,10 +5,12 @@ package subject
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
 	"strconv"
+	"time"
 
 	"github.com/rfc6455/websocket/client"
 	"github.com/rfc6455/websocket/conn"
@@ -55,8 +57,10 @@ var deflateConn = conn.Options{ReadLimit: readLimit, CompressionThreshold: -1}
 var clientOptions = &client.Options{Compression: &conn.Compression{}, Conn: deflateConn}
 
 // RunClient runs every case of the fuzzing server at base (such as
-// ws://127.0.0.1:9001) as agent, then asks it to write its reports.
-func RunClient(ctx context.Context, base, agent string, logf func(string, ...any)) error {
+// ws://127.0.0.1:9001) as agent, then asks it to write its reports. A case
+// that has not ended after caseTimeout (if positive) is closed, and the run
+// goes on with the next; the wait for the reports has the same bound.
+func RunClient(ctx context.Context, base, agent string, caseTimeout time.Duration, logf func(string, ...any)) error {
 	count, err := caseCount(ctx, base)
 	if err != nil {
 		return err
@@ -64,21 +68,38 @@ func RunClient(ctx context.Context, base, agent string, logf func(string, ...any
 	logf("testclient: %d cases", count)
 	for i := 1; i <= count; i++ {
 		u := fmt.Sprintf("%s/runCase?case=%d&agent=%s", base, i, url.QueryEscape(agent))
-		c, _, err := client.Dial(ctx, u, clientOptions)
-		if err != nil {
+		if err := runCase(ctx, u, caseTimeout); err != nil {
 			logf("testclient: case %d: %v", i, err)
-			continue
 		}
+	}
+	if err := runCase(ctx, base+"/updateReports?agent="+url.QueryEscape(agent), caseTimeout); err != nil {
+		return fmt.Errorf("updateReports: %w", err)
+	}
+	return nil
+}
+
+// errCaseTimeout is the cause of a case's context when its time is up,
+// and what runCase's error then wraps.
+var errCaseTimeout = errors.New("case did not end in time")
+
+// runCase dials u and echoes until the suite ends the connection (it
+// closes after the reports too), or until timeout, if positive, has
+// passed; the connection is closed either way.
+func runCase(ctx context.Context, u string, timeout time.Duration) error {
+	if timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeoutCause(ctx, timeout, errCaseTimeout)
+		defer cancel()
+	}
+	c, _, err := client.Dial(ctx, u, clientOptions)
+	if err == nil {
 		echo(ctx, c)
 		c.CloseNow()
 	}
-	c, _, err := client.Dial(ctx, base+"/updateReports?agent="+url.QueryEscape(agent), clientOptions)
-	if err != nil {
-		return fmt.Errorf("updateReports: %w", err)
+	if context.Cause(ctx) == errCaseTimeout {
+		return fmt.Errorf("%w (%v), closed", errCaseTimeout, timeout)
 	}
-	c.Read(ctx, nil) // the suite closes once the reports are written
-	c.CloseNow()
-	return nil
+	return err
 }
 
 func caseCount(ctx context.Context, base string) (int, error) {

@@ -131,7 +131,7 @@ func section2() []Case {
 			ID: id, Description: "Send 10 Pings with payload.", Limit: shortLimit,
 			Expectation: "Pongs for our Pings with all the payloads. Clean close with normal code.",
 			play: func(s *session) {
-				var ev []Event
+				var ev []event
 				for i := 0; i < 10; i++ {
 					p := fmt.Sprintf("payload-%d", i)
 					ev = append(ev, pongEvent(p))
@@ -191,7 +191,7 @@ func badThenPing(id, desc string, bad txFrame, chop int, sync bool) Case {
 		play: func(s *session) {
 			p := "Hello, world!"
 			s.expect(OK, msgEvent(p, false))
-			s.expect(NonStrict)
+			s.expect(nonStrict)
 			peerFails(s, closeProtocolError)
 			bad.Chop, bad.Sync, bad.Fin = chop, sync, true
 			s.sendFrame(txFrame{Opcode: opText, Fin: true, Data: []byte(p), Chop: chop, Sync: sync})
@@ -342,7 +342,7 @@ func section5() []Case {
 			Expectation: "The connection is failed immediately, since there is no message to continue.",
 			play: func(s *session) {
 				s.expect(OK, msgEvent("fragment1fragment2", false))
-				s.expect(NonStrict)
+				s.expect(nonStrict)
 				peerFails(s, closeProtocolError)
 				s.sendFrame(f(opText, false, "fragment1"))
 				s.sendFrame(f(opContinuation, true, "fragment2"))

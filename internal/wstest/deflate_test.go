@@ -337,36 +337,36 @@ func deflateCases(t *testing.T) []Case {
 var deflateSubjects = []struct {
 	name   string
 	d      defects
-	failed func(id string) bool
+	fails  func(id string) bool
 	unimpl bool
 }{
 	{
-		name:   "correct subject",
-		failed: func(string) bool { return false },
+		name:  "correct subject",
+		fails: func(string) bool { return false },
 	},
 	{
 		name:   "no permessage-deflate",
 		d:      defects{noDeflate: true},
-		failed: func(string) bool { return false },
+		fails:  func(string) bool { return false },
 		unimpl: true,
 	},
 	{
-		name:   "RSV1 on uncompressed echoes",
-		d:      defects{deflatePlainRSV: true},
-		failed: func(string) bool { return true },
+		name:  "RSV1 on uncompressed echoes",
+		d:     defects{deflatePlainRSV: true},
+		fails: func(string) bool { return true },
 	},
 	{
-		name:   "RSV1 on every frame of an echo",
-		d:      defects{deflateRSVEveryFrm: true},
-		failed: func(string) bool { return true },
+		name:  "RSV1 on every frame of an echo",
+		d:     defects{deflateRSVEveryFrm: true},
+		fails: func(string) bool { return true },
 	},
 	{
 		// The suite never asks for no context takeover in its own
 		// direction, so every case sends back-references into earlier
 		// messages.
-		name:   "inflates each message on its own",
-		d:      defects{deflateNoRxContext: true},
-		failed: func(string) bool { return true },
+		name:  "inflates each message on its own",
+		d:     defects{deflateNoRxContext: true},
+		fails: func(string) bool { return true },
 	},
 	{
 		// A window of 9 bits is agreed in 13.3 (with context takeover)
@@ -375,7 +375,7 @@ var deflateSubjects = []struct {
 		// of 512 octets or less cannot reach back 513.
 		name: "compresses with a 32 KiB window after agreeing to 512 octets",
 		d:    defects{deflateWideWindow: true},
-		failed: func(id string) bool {
+		fails: func(id string) bool {
 			sub, row := deflateRow(id)
 			switch sub {
 			case "13.3":
@@ -395,14 +395,14 @@ func deflateRow(id string) (string, int) {
 	return id[:i], row
 }
 
-func deflateWant(cs []Case, failed func(string) bool, unimpl bool) map[string]Behavior {
+func deflateWant(cs []Case, fails func(string) bool, unimpl bool) map[string]Behavior {
 	m := map[string]Behavior{}
 	for _, c := range cs {
 		switch {
-		case failed(c.ID):
-			m[c.ID] = Failed
+		case fails(c.ID):
+			m[c.ID] = failed
 		case unimpl:
-			m[c.ID] = Unimplemented
+			m[c.ID] = unimplemented
 		default:
 			m[c.ID] = OK
 		}
@@ -410,13 +410,13 @@ func deflateWant(cs []Case, failed func(string) bool, unimpl bool) map[string]Be
 	return m
 }
 
-func checkDeflateResults(t *testing.T, cs []Case, rs []*Result, failed func(string) bool, unimpl bool) {
+func checkDeflateResults(t *testing.T, cs []Case, rs []*Result, fails func(string) bool, unimpl bool) {
 	t.Helper()
-	if diff := cmp.Diff(deflateWant(cs, failed, unimpl), gotVerdicts(rs)); diff != "" {
+	if diff := cmp.Diff(deflateWant(cs, fails, unimpl), gotVerdicts(rs)); diff != "" {
 		t.Errorf("behavior per case (-want +got):\n%s", diff)
 	}
 	for _, r := range rs {
-		if r.Behavior != Failed && r.BehaviorClose != OK {
+		if r.Behavior != failed && r.BehaviorClose != OK {
 			t.Errorf("case %s: behaviorClose %s (%s)", r.ID, r.BehaviorClose, r.ResultClose)
 		}
 		if r.Behavior == OK && (r.TrafficStats == nil || r.TrafficStats.IncomingWebSocketMessages == 0) {
@@ -436,7 +436,7 @@ func TestClientJudgesDeflateSubjects(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			checkDeflateResults(t, cs, rs, tt.failed, tt.unimpl)
+			checkDeflateResults(t, cs, rs, tt.fails, tt.unimpl)
 		})
 	}
 }
@@ -450,7 +450,7 @@ func TestServerJudgesDeflateClients(t *testing.T) {
 			cs := deflateCases(t)
 			s := &Server{Cases: cs}
 			runSubjectClient(t, startFuzzingServer(t, s), "subject-client", tt.d)
-			checkDeflateResults(t, cs, s.Results()["subject-client"], tt.failed, tt.unimpl)
+			checkDeflateResults(t, cs, s.Results()["subject-client"], tt.fails, tt.unimpl)
 		})
 	}
 }
@@ -474,7 +474,7 @@ func TestDeflateReports(t *testing.T) {
 	}
 	var one struct {
 		Behavior     Behavior           `json:"behavior"`
-		Expected     map[string][]Event `json:"expected"`
+		Expected     map[string][]event `json:"expected"`
 		TrafficStats map[string]any     `json:"trafficStats"`
 	}
 	if err := json.Unmarshal(b, &one); err != nil {
@@ -600,7 +600,7 @@ func TestDeflateViolations(t *testing.T) {
 			if r == nil {
 				t.Fatal("no result")
 			}
-			if r.Behavior != Failed || reason != tt.want {
+			if r.Behavior != failed || reason != tt.want {
 				t.Errorf("behavior %s, close reason %q; want FAILED, %q", r.Behavior, reason, tt.want)
 			}
 		})

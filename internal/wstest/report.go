@@ -87,7 +87,7 @@ func WriteReports(dir string, results map[string][]*Result) error {
 }
 
 // summaryColumns are the verdict columns of the summary table.
-var summaryColumns = []Behavior{OK, NonStrict, Informational, Unimplemented, Failed}
+var summaryColumns = []Behavior{OK, nonStrict, Informational, unimplemented, failed}
 
 // Summary renders a Markdown summary of one agent's results: counts per
 // section and verdict, then every case that did not pass with the

@@ -13,42 +13,43 @@ import (
 // A Behavior is a verdict, spelt as the Autobahn reports spell it.
 type Behavior string
 
-// Verdicts. Behavior uses OK, NonStrict, Informational, Unimplemented and
-// Failed; BehaviorClose (the judgement of the closing handshake) also uses
-// WrongCode, Unclean and FailedByClient.
+// Verdicts. Behavior uses OK, nonStrict, Informational, unimplemented and
+// failed; BehaviorClose (the judgement of the closing handshake) also uses
+// wrongCode, unclean and failedByClient. Callers need only OK and
+// Informational; [Result.Passed] sorts the rest.
 const (
 	OK             Behavior = "OK"
-	NonStrict      Behavior = "NON-STRICT"
+	nonStrict      Behavior = "NON-STRICT"
 	Informational  Behavior = "INFORMATIONAL"
-	Unimplemented  Behavior = "UNIMPLEMENTED"
-	Failed         Behavior = "FAILED"
-	WrongCode      Behavior = "WRONG CODE"
-	Unclean        Behavior = "UNCLEAN"
-	FailedByClient Behavior = "FAILED BY CLIENT"
+	unimplemented  Behavior = "UNIMPLEMENTED"
+	failed         Behavior = "FAILED"
+	wrongCode      Behavior = "WRONG CODE"
+	unclean        Behavior = "UNCLEAN"
+	failedByClient Behavior = "FAILED BY CLIENT"
 )
 
-// An Event is one thing a case observed, an entry of Autobahn's
+// An event is one thing a case observed, an entry of Autobahn's
 // "received" (and "expected") lists: a message, a pong, or a timeout
 // marker that a case records when a pause passed with the connection
 // still open.
-type Event struct {
+type event struct {
 	Kind   string // "message", "pong" or "timeout"
 	Data   []byte // payload, or the timeout's tag
 	Binary bool   // for messages: binary rather than text
 }
 
-func msgEvent(data string, binary bool) Event {
-	return Event{Kind: "message", Data: []byte(data), Binary: binary}
+func msgEvent(data string, binary bool) event {
+	return event{Kind: "message", Data: []byte(data), Binary: binary}
 }
 
-func pongEvent(data string) Event { return Event{Kind: "pong", Data: []byte(data)} }
+func pongEvent(data string) event { return event{Kind: "pong", Data: []byte(data)} }
 
-func timeoutEvent(tag string) Event { return Event{Kind: "timeout", Data: []byte(tag)} }
+func timeoutEvent(tag string) event { return event{Kind: "timeout", Data: []byte(tag)} }
 
 // MarshalJSON writes the event as Autobahn does: a list of kind, payload
 // (text shortened to 64 octets, or hex when it is not UTF-8) and, for
 // messages, the binary flag.
-func (e Event) MarshalJSON() ([]byte, error) {
+func (e event) MarshalJSON() ([]byte, error) {
 	v := []any{e.Kind, logData(e.Data)}
 	if e.Kind == "message" {
 		v = append(v, e.Binary)
@@ -70,7 +71,7 @@ func logData(b []byte) string {
 	return fmt.Sprintf("0x%x%s", cut, suffix)
 }
 
-func eventsEqual(a, b []Event) bool {
+func eventsEqual(a, b []event) bool {
 	if len(a) != len(b) {
 		return false
 	}

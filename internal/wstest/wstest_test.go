@@ -110,7 +110,7 @@ func invalidUTF8Cases() []string {
 
 // wantVerdicts is the expected behavior of every case in cs: OK unless
 // listed, INFORMATIONAL for the cases Autobahn always marks so.
-func wantVerdicts(cs []Case, failed, nonStrict []string) map[string]Behavior {
+func wantVerdicts(cs []Case, failedIDs, nonStrictIDs []string) map[string]Behavior {
 	m := map[string]Behavior{}
 	for _, c := range cs {
 		m[c.ID] = OK
@@ -119,14 +119,14 @@ func wantVerdicts(cs []Case, failed, nonStrict []string) map[string]Behavior {
 			m[c.ID] = Informational
 		}
 	}
-	for _, id := range failed {
+	for _, id := range failedIDs {
 		if _, ok := m[id]; ok {
-			m[id] = Failed
+			m[id] = failed
 		}
 	}
-	for _, id := range nonStrict {
+	for _, id := range nonStrictIDs {
 		if _, ok := m[id]; ok {
-			m[id] = NonStrict
+			m[id] = nonStrict
 		}
 	}
 	return m
@@ -215,7 +215,7 @@ func TestClientJudgesSubjects(t *testing.T) {
 				t.Errorf("behavior per case (-want +got):\n%s", diff)
 			}
 			for _, r := range rs {
-				if r.Behavior != Failed && r.BehaviorClose != OK && r.BehaviorClose != Informational {
+				if r.Behavior != failed && r.BehaviorClose != OK && r.BehaviorClose != Informational {
 					t.Errorf("case %s: behaviorClose %s (%s)", r.ID, r.BehaviorClose, r.ResultClose)
 				}
 			}
@@ -340,7 +340,7 @@ func TestServerServiceEndpoints(t *testing.T) {
 	if err := json.Unmarshal([]byte(get("/getCaseStatus?case=2&agent=a")), &status); err != nil {
 		t.Fatal(err)
 	}
-	if status["behavior"] != string(Failed) {
+	if status["behavior"] != string(failed) {
 		t.Errorf("getCaseStatus behavior = %q, want FAILED", status["behavior"])
 	}
 	resp, err := http.Get(strings.Replace(base, "ws://", "http://", 1) + "/runCase?case=9&agent=a")
@@ -373,7 +373,7 @@ func TestWriteReports(t *testing.T) {
 		t.Fatal(err)
 	}
 	e := index["My Server/1.0"]["2.1"]
-	if e.Behavior != Failed || e.ReportFile != "my_server_1_0_case_2_1.json" {
+	if e.Behavior != failed || e.ReportFile != "my_server_1_0_case_2_1.json" {
 		t.Errorf("index entry for 2.1 = %+v", e)
 	}
 	var one map[string]any
@@ -409,10 +409,10 @@ func TestHandshakeFailureIsFailed(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(rs) != 1 || rs[0].Behavior != Failed || rs[0].BehaviorClose != Failed {
+	if len(rs) != 1 || rs[0].Behavior != failed || rs[0].BehaviorClose != failed {
 		t.Fatalf("got %+v, want one FAILED result", rs)
 	}
-	if !strings.Contains(rs[0].Result, ErrHandshake.Error()) {
+	if !strings.Contains(rs[0].Result, errHandshake.Error()) {
 		t.Errorf("result %q does not mention the handshake", rs[0].Result)
 	}
 }

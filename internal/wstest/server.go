@@ -118,7 +118,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusBadRequest)
 		if r.URL.Path == "/runCase" && !errors.Is(err, errTwoExtensionHeaders) {
-			res := failedResult(s.Cases[n-1], agent, time.Now(), true, fmt.Sprintf("%v: %v", ErrHandshake, err))
+			res := failedResult(s.Cases[n-1], agent, time.Now(), true, fmt.Sprintf("%v: %v", errHandshake, err))
 			res.Case = n
 			s.record(res)
 		}

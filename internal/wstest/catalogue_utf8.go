@@ -158,7 +158,7 @@ func section6() []Case {
 			Expectation: "The connection is failed immediately, when the invalid octet arrives (fail-fast), not only at the end of the message.",
 			play: func(s *session) {
 				s.expect(OK, timeoutEvent("A"))
-				s.expect(NonStrict, timeoutEvent("A"), timeoutEvent("B"))
+				s.expect(nonStrict, timeoutEvent("A"), timeoutEvent("B"))
 				s.expClose = expectedClose{ClosedByMe: false, CloseCode: []int{closeInvalidPayload}, ClosedByWrongEndpointIsFatal: true}
 				send := func(i int) {
 					if oneFrame {

@@ -17,9 +17,9 @@ type Result struct {
 	Duration                       int64              `json:"duration"` // milliseconds
 	Behavior                       Behavior           `json:"behavior"`
 	BehaviorClose                  Behavior           `json:"behaviorClose"`
-	Expected                       map[string][]Event `json:"expected"`
+	Expected                       map[string][]event `json:"expected"`
 	ExpectedClose                  expectedClose      `json:"expectedClose"`
-	Received                       []Event            `json:"received"`
+	Received                       []event            `json:"received"`
 	Result                         string             `json:"result"`
 	ResultClose                    string             `json:"resultClose"`
 	ClosedByMe                     bool               `json:"closedByMe"`
@@ -38,14 +38,14 @@ type Result struct {
 	RxFrameStats                   map[int]int        `json:"rxFrameStats"`
 	// TrafficStats is set by the cases of sections 12 and 13 that pass:
 	// the data traffic up to the last echo, with compression ratios.
-	TrafficStats *TrafficStats `json:"trafficStats"`
+	TrafficStats *trafficStats `json:"trafficStats"`
 }
 
-// TrafficStats counts the data messages of a connection, as Autobahn's
+// trafficStats counts the data messages of a connection, as Autobahn's
 // case reports do: octets of the messages themselves (app level), of the
 // frame payloads as sent, compressed or not (WebSocket level), and of
 // the frames on the wire with their headers (wire level).
-type TrafficStats struct {
+type trafficStats struct {
 	OutgoingOctetsWireLevel      int `json:"outgoingOctetsWireLevel"`
 	OutgoingOctetsWebSocketLevel int `json:"outgoingOctetsWebSocketLevel"`
 	OutgoingOctetsAppLevel       int `json:"outgoingOctetsAppLevel"`
@@ -61,7 +61,7 @@ type TrafficStats struct {
 // MarshalJSON adds the ratios Autobahn reports: compression (WebSocket
 // level over app level) and overhead (what the wire adds, over the
 // WebSocket level), null where there was no traffic.
-func (t *TrafficStats) MarshalJSON() ([]byte, error) {
+func (t *trafficStats) MarshalJSON() ([]byte, error) {
 	ratio := func(a, b int) *float64 {
 		if b == 0 {
 			return nil
@@ -69,7 +69,7 @@ func (t *TrafficStats) MarshalJSON() ([]byte, error) {
 		r := float64(a) / float64(b)
 		return &r
 	}
-	type plain TrafficStats
+	type plain trafficStats
 	return json.Marshal(struct {
 		*plain
 		OutgoingCompressionRatio  *float64 `json:"outgoingCompressionRatio"`
@@ -90,7 +90,7 @@ func (t *TrafficStats) MarshalJSON() ([]byte, error) {
 // INFORMATIONAL.
 func (r *Result) Passed() bool {
 	switch r.Behavior {
-	case OK, NonStrict, Informational:
+	case OK, nonStrict, Informational:
 	default:
 		return false
 	}
@@ -105,9 +105,9 @@ func failedResult(c Case, agent string, started time.Time, isServer bool, reason
 		Expectation:   c.Expectation,
 		Agent:         agent,
 		Started:       started.UTC().Format("2006-01-02T15:04:05.000Z"),
-		Behavior:      Failed,
-		BehaviorClose: Failed,
-		Expected:      map[string][]Event{},
+		Behavior:      failed,
+		BehaviorClose: failed,
+		Expected:      map[string][]event{},
 		Result:        reason,
 		ResultClose:   "The WebSocket opening handshake was never completed!",
 		IsServer:      isServer,
@@ -125,7 +125,7 @@ func (s *session) resultFor(agent string, started time.Time, dur time.Duration) 
 		Duration:                       dur.Milliseconds(),
 		Behavior:                       s.behavior,
 		BehaviorClose:                  s.behaviorClose,
-		Expected:                       map[string][]Event{},
+		Expected:                       map[string][]event{},
 		ExpectedClose:                  s.expClose,
 		Received:                       s.received,
 		Result:                         s.result,
@@ -145,12 +145,12 @@ func (s *session) resultFor(agent string, started time.Time, dur time.Duration) 
 		TrafficStats:                   s.trafficStats,
 	}
 	if r.Received == nil {
-		r.Received = []Event{}
+		r.Received = []event{}
 	}
 	for _, e := range s.expected {
 		ev := e.events
 		if ev == nil {
-			ev = []Event{}
+			ev = []event{}
 		}
 		r.Expected[string(e.behavior)] = ev
 	}

@@ -34,7 +34,7 @@ const (
 // expectation is one entry of a case's expected outcomes.
 type expectation struct {
 	behavior Behavior
-	events   []Event
+	events   []event
 }
 
 // expectedClose is how a case expects the connection to end.
@@ -99,7 +99,7 @@ type session struct {
 	// permessage-deflate, when the opening handshake negotiated it
 	pmd           *pmdCodec
 	msgCompressed bool // the message in progress had RSV1 on its first frame
-	traffic       TrafficStats
+	traffic       trafficStats
 
 	// raw streamed frame (BeginFrame / FrameData)
 	streamKey []byte
@@ -108,7 +108,7 @@ type session struct {
 	// case state, as Autobahn's Case object holds it
 	expected      []expectation
 	expClose      expectedClose
-	received      []Event
+	received      []event
 	behavior      Behavior
 	behaviorClose Behavior
 	result        string
@@ -117,7 +117,7 @@ type session struct {
 	onMessage     func(s *session, data []byte, binary bool)
 	judge         func(s *session)
 	vars          map[string]int
-	trafficStats  *TrafficStats // the snapshot a case reports, or nil
+	trafficStats  *trafficStats // the snapshot a case reports, or nil
 }
 
 type wjob struct {
@@ -136,8 +136,8 @@ func newSession(nc net.Conn, br *bufio.Reader, isServer bool, c *Case) *session 
 		wwake:         make(chan struct{}, 1),
 		txFrameStats:  map[int]int{},
 		rxFrameStats:  map[int]int{},
-		behavior:      Failed,
-		behaviorClose: Failed,
+		behavior:      failed,
+		behaviorClose: failed,
 		result:        "Actual events differ from any expected.",
 		resultClose:   "TCP connection was dropped without close handshake",
 		vars:          map[string]int{},
@@ -652,7 +652,7 @@ func (s *session) processControl(f *rxFrame) {
 			s.sendFrame(txFrame{Opcode: opPong, Fin: true, Data: f.payload})
 		}
 	case opPong:
-		s.received = append(s.received, Event{Kind: "pong", Data: f.payload})
+		s.received = append(s.received, event{Kind: "pong", Data: f.payload})
 		s.finishWhenDone()
 	}
 }
@@ -741,7 +741,7 @@ func (s *session) deliverMessage(data []byte, binary bool) {
 		s.onMessage(s, data, binary)
 		return
 	}
-	s.received = append(s.received, Event{Kind: "message", Data: data, Binary: binary})
+	s.received = append(s.received, event{Kind: "message", Data: data, Binary: binary})
 	s.finishWhenDone()
 }
 
@@ -791,7 +791,7 @@ func (s *session) continueLater(d time.Duration, fn func()) {
 	})
 }
 
-func (s *session) expect(b Behavior, events ...Event) {
+func (s *session) expect(b Behavior, events ...event) {
 	s.expected = append(s.expected, expectation{behavior: b, events: events})
 }
 
@@ -807,23 +807,23 @@ func (s *session) judgeCase() {
 	ec := s.expClose
 	switch {
 	case ec.ClosedByMe != s.closedByMe:
-		s.behaviorClose = Failed
+		s.behaviorClose = failed
 		s.resultClose = "The connection was failed by the wrong endpoint"
 	case ec.RequireClean && !s.wasClean:
-		s.behaviorClose = Unclean
+		s.behaviorClose = unclean
 		s.resultClose = "The spec requires the connection to be failed cleanly here"
 	case s.remoteCloseCode != nil && !containsInt(ec.CloseCode, *s.remoteCloseCode):
-		s.behaviorClose = WrongCode
+		s.behaviorClose = wrongCode
 		s.resultClose = "The close code should have been one of the expected codes or empty"
 	case !s.isServer && s.droppedByMe:
-		s.behaviorClose = FailedByClient
+		s.behaviorClose = failedByClient
 		s.resultClose = "It is preferred that the server close the TCP connection"
 	default:
 		s.behaviorClose = OK
 		s.resultClose = "Connection was properly closed"
 	}
 	if ec.ClosedByWrongEndpointIsFatal && ec.ClosedByMe != s.closedByMe {
-		s.behavior = Failed
+		s.behavior = failed
 	}
 	if s.judge != nil {
 		s.judge(s)

@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"os"
 
-	"github.com/rfc6455/websocket/autobahn/wstest"
+	"github.com/rfc6455/websocket/internal/wstest"
 )
 
 func ExampleSelect() {

@@ -45,6 +45,6 @@
 //
 // A peer's misbehaviour is never an error: it is a verdict in a [Result].
 // Errors report only misuse (a bad URL or pattern) or I/O failures while
-// writing reports; a failed opening handshake is a FAILED result whose
-// text wraps [ErrHandshake].
+// writing reports; a connection or opening handshake that fails is a
+// FAILED result whose text says why.
 package wstest

@@ -19,8 +19,8 @@ import (
 // [RFC 6455, Section 1.3]: https://www.rfc-editor.org/rfc/rfc6455#section-1.3
 const websocketGUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 
-// ErrHandshake reports that the opening handshake with the peer failed.
-var ErrHandshake = errors.New("wstest: opening handshake failed")
+// errHandshake reports that the opening handshake with the peer failed.
+var errHandshake = errors.New("wstest: opening handshake failed")
 
 // acceptKey computes Sec-WebSocket-Accept for key.
 func acceptKey(key string) string {
@@ -48,7 +48,7 @@ func headerHasToken(h http.Header, name, token string) bool {
 // permessage-deflate parameters the server accepted, if any.
 func dial(ctx context.Context, u *url.URL, userAgent, extensions string) (net.Conn, *bufio.Reader, *http.Response, *pmdParams, error) {
 	if u.Scheme != "ws" && u.Scheme != "http" {
-		return nil, nil, nil, nil, fmt.Errorf("%w: unsupported scheme %q", ErrHandshake, u.Scheme)
+		return nil, nil, nil, nil, fmt.Errorf("%w: unsupported scheme %q", errHandshake, u.Scheme)
 	}
 	host := u.Host
 	if u.Port() == "" {
@@ -81,19 +81,19 @@ func dial(ctx context.Context, u *url.URL, userAgent, extensions string) (net.Co
 	resp, err := http.ReadResponse(br, &http.Request{Method: http.MethodGet})
 	if err != nil {
 		nc.Close()
-		return nil, nil, nil, nil, fmt.Errorf("%w: %v", ErrHandshake, err)
+		return nil, nil, nil, nil, fmt.Errorf("%w: %v", errHandshake, err)
 	}
 	if resp.StatusCode != http.StatusSwitchingProtocols ||
 		!headerHasToken(resp.Header, "Upgrade", "websocket") ||
 		!headerHasToken(resp.Header, "Connection", "upgrade") ||
 		resp.Header.Get("Sec-WebSocket-Accept") != acceptKey(key) {
 		nc.Close()
-		return nil, nil, resp, nil, fmt.Errorf("%w: status %d", ErrHandshake, resp.StatusCode)
+		return nil, nil, resp, nil, fmt.Errorf("%w: status %d", errHandshake, resp.StatusCode)
 	}
 	pmd, err := responseParams(resp.Header, extensions != "")
 	if err != nil {
 		nc.Close()
-		return nil, nil, resp, nil, fmt.Errorf("%w: %v", ErrHandshake, err)
+		return nil, nil, resp, nil, fmt.Errorf("%w: %v", errHandshake, err)
 	}
 	_ = nc.SetDeadline(timeZero)
 	return nc, br, resp, pmd, nil
@@ -105,14 +105,14 @@ func checkUpgrade(r *http.Request) (string, error) {
 	if r.Method != http.MethodGet ||
 		!headerHasToken(r.Header, "Upgrade", "websocket") ||
 		!headerHasToken(r.Header, "Connection", "upgrade") {
-		return "", fmt.Errorf("%w: not a WebSocket upgrade request", ErrHandshake)
+		return "", fmt.Errorf("%w: not a WebSocket upgrade request", errHandshake)
 	}
 	if r.Header.Get("Sec-WebSocket-Version") != "13" {
-		return "", fmt.Errorf("%w: unsupported version", ErrHandshake)
+		return "", fmt.Errorf("%w: unsupported version", errHandshake)
 	}
 	key := r.Header.Get("Sec-WebSocket-Key")
 	if kb, err := base64.StdEncoding.DecodeString(key); err != nil || len(kb) != 16 {
-		return "", fmt.Errorf("%w: bad Sec-WebSocket-Key", ErrHandshake)
+		return "", fmt.Errorf("%w: bad Sec-WebSocket-Key", errHandshake)
 	}
 	return key, nil
 }

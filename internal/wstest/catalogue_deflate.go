@@ -118,12 +118,12 @@ func deflateEcho(id, desc string, c *corpus, r deflateRun, neg *deflateCase) Cas
 		play: func(s *session) {
 			s.expClose = expectedClose{ClosedByMe: true, CloseCode: []int{closeNormalCode}, RequireClean: true}
 			if s.pmd == nil {
-				s.behavior = Unimplemented
+				s.behavior = unimplemented
 				s.result = "The peer did not negotiate permessage-deflate."
 				s.sendClose(closeNormalCode, "")
 				return
 			}
-			s.behavior = Failed
+			s.behavior = failed
 			s.result = fmt.Sprintf("Not all %d echoes came back (the case gives up after %d seconds).", r.count, int(r.wait/sec))
 			s.closeAfter(r.wait)
 			s.autoFragmentSize = r.frag
@@ -139,13 +139,13 @@ func deflateEcho(id, desc string, c *corpus, r deflateRun, neg *deflateCase) Cas
 			s.onMessage = func(s *session, data []byte, binary bool) {
 				switch {
 				case binary != c.binary:
-					s.behavior = Failed
+					s.behavior = failed
 					s.result = fmt.Sprintf("The echo is of another type than the message sent (binary %v, sent binary %v).", binary, c.binary)
 				case c.length(data) != r.size:
-					s.behavior = Failed
+					s.behavior = failed
 					s.result = fmt.Sprintf("The echo has another length than the message sent (%d, sent %d).", c.length(data), r.size)
 				case !bytes.Equal(data, want):
-					s.behavior = Failed
+					s.behavior = failed
 					s.result = "The echo differs from the message sent."
 				case sent < r.count:
 					sendOne()

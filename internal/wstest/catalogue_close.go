@@ -9,8 +9,8 @@ import (
 // wrongCodeFails is the extra rule of section 7: a wrong close code fails
 // the case, not only its close judgement.
 func wrongCodeFails(s *session) {
-	if s.behaviorClose == WrongCode {
-		s.behavior = Failed
+	if s.behaviorClose == wrongCode {
+		s.behavior = failed
 		s.result = s.resultClose
 	}
 }
@@ -27,7 +27,7 @@ func informational716(s *session) {
 	switch s.behavior {
 	case OK:
 		s.result = "Text message was processed before close."
-	case NonStrict:
+	case nonStrict:
 		s.result = "Close was processed before text message could be returned."
 	}
 	s.behavior = Informational
@@ -90,7 +90,7 @@ func section7() []Case {
 				s.suppressClose = true
 				s.judge = informational716
 				s.expect(OK, msgEvent("Hello World!", false))
-				s.expect(NonStrict)
+				s.expect(nonStrict)
 				closeNormal(s)
 				s.sendFrame(txFrame{Opcode: opText, Fin: true, Data: []byte("BAsd7&jh23"), Len: 256 << 10})
 				s.sendFrame(txFrame{Opcode: opText, Fin: true, Data: []byte("Hello World!")})
@@ -199,7 +199,7 @@ func bigMessage(id, desc string, binary bool, n int, wait time.Duration, send fu
 		ID: id, Description: desc, Limit: wait + 10*sec,
 		Expectation: fmt.Sprintf("Receive echo'ed %s message (with payload as sent).", kind),
 		play: func(s *session) {
-			s.behavior = Failed
+			s.behavior = failed
 			closeNormal(s)
 			s.result = fmt.Sprintf("Did not receive message within %d seconds.", int(wait/sec))
 			s.onMessage = func(s *session, data []byte, bin bool) {
@@ -287,7 +287,7 @@ func section9() []Case {
 				Expectation: "Receive echo'ed messages (with payload as sent). Timeout case after 60 secs.",
 				Limit:       t.wait*sec + 10*sec,
 				play: func(s *session) {
-					s.behavior = Failed
+					s.behavior = failed
 					closeNormal(s)
 					s.result = fmt.Sprintf("Case did not finish within %d seconds.", int(t.wait))
 					count := 0
@@ -298,7 +298,7 @@ func section9() []Case {
 					s.onMessage = func(s *session, data []byte, bin bool) {
 						switch {
 						case bin != binary || len(data) != t.size:
-							s.behavior = Failed
+							s.behavior = failed
 							s.result = fmt.Sprintf("Echo'ed message type or length differs from what I sent (got binary = %v, payload length = %d).", bin, len(data))
 							s.sendClose(closeNormalCode, "")
 						case count < t.count:
@@ -338,7 +338,7 @@ func section10() []Case {
 					wantText = 1
 				}
 				if s.txFrameStats[opContinuation] != wantCont || s.txFrameStats[opText] != wantText {
-					s.behavior = Failed
+					s.behavior = failed
 					s.result = fmt.Sprintf("Frames transmitted {0: %d, 1: %d} does not match what we expected {0: %d, 1: %d}.",
 						s.txFrameStats[opContinuation], s.txFrameStats[opText], wantCont, wantText)
 				}
