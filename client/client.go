@@ -137,37 +137,43 @@ var reservedHeader = []string{"Host", "Upgrade", "Connection", "Sec-WebSocket-Ke
 
 // validate reports whether every field of o is within its range.
 func (o *Options) validate() error {
-	if err := optcheck.Tokens("client: Options.Subprotocols", o.Subprotocols); err != nil {
+	var windows conn.Compression
+	if o.Compression != nil {
+		windows = *o.Compression
+	}
+	err := optcheck.First(
+		optcheck.Tokens("client: Options.Subprotocols", o.Subprotocols),
+		uniqueSubprotocols(o.Subprotocols),
+		optcheck.Header("client: Options.Header", o.Header, reservedHeader...),
+		optcheck.Header("client: Options.ProxyConnectHeader", o.ProxyConnectHeader, "Host", "Content-Length", "Transfer-Encoding"),
+		checkHost(o.Host),
+		optcheck.NonNegative("client: Options.HandshakeTimeout", o.HandshakeTimeout),
+		optcheck.Windows("client: Options.Compression", windows.ServerMaxWindowBits, windows.ClientMaxWindowBits),
+	)
+	if err != nil {
 		return err
-	}
-	for i, p := range o.Subprotocols {
-		if slices.Contains(o.Subprotocols[:i], p) {
-			// RFC 6455, Section 4.1: the subprotocols "MUST all be unique strings".
-			return fmt.Errorf("client: Options.Subprotocols names %q twice", p)
-		}
-	}
-	if err := optcheck.Header("client: Options.Header", o.Header, reservedHeader...); err != nil {
-		return err
-	}
-	if err := optcheck.Header("client: Options.ProxyConnectHeader", o.ProxyConnectHeader, "Host", "Content-Length", "Transfer-Encoding"); err != nil {
-		return err
-	}
-	if strings.ContainsAny(o.Host, " \t\r\n/?#@") {
-		return fmt.Errorf("client: Options.Host is %q, which is not a host", o.Host)
-	}
-	if err := optcheck.NonNegative("client: Options.HandshakeTimeout", o.HandshakeTimeout); err != nil {
-		return err
-	}
-	if c := o.Compression; c != nil {
-		if err := optcheck.WindowBits("client: Options.Compression.ServerMaxWindowBits", c.ServerMaxWindowBits); err != nil {
-			return err
-		}
-		if err := optcheck.WindowBits("client: Options.Compression.ClientMaxWindowBits", c.ClientMaxWindowBits); err != nil {
-			return err
-		}
 	}
 	if err := o.Conn.Validate(); err != nil {
 		return fmt.Errorf("client: Options.Conn: %w", err)
+	}
+	return nil
+}
+
+// uniqueSubprotocols reports a subprotocol named twice: RFC 6455,
+// Section 4.1 has them "all be unique strings".
+func uniqueSubprotocols(list []string) error {
+	for i, p := range list {
+		if slices.Contains(list[:i], p) {
+			return fmt.Errorf("client: Options.Subprotocols names %q twice", p)
+		}
+	}
+	return nil
+}
+
+// checkHost reports an Options.Host that cannot be a Host field.
+func checkHost(host string) error {
+	if strings.ContainsAny(host, " \t\r\n/?#@") {
+		return fmt.Errorf("client: Options.Host is %q, which is not a host", host)
 	}
 	return nil
 }

@@ -52,10 +52,7 @@ type Compression struct {
 // validate reports whether the window sizes are within RFC 7692's range,
 // naming them after prefix, such as "conn: Handshake.Compression".
 func (p *Compression) validate(prefix string) error {
-	if err := optcheck.WindowBits(prefix+".ServerMaxWindowBits", p.ServerMaxWindowBits); err != nil {
-		return err
-	}
-	return optcheck.WindowBits(prefix+".ClientMaxWindowBits", p.ClientMaxWindowBits)
+	return optcheck.Windows(prefix, p.ServerMaxWindowBits, p.ClientMaxWindowBits)
 }
 
 func windowBits(bits int) int {

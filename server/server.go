@@ -83,33 +83,33 @@ var reservedHeader = []string{"Upgrade", "Connection", "Sec-WebSocket-Accept", "
 
 // validate reports whether every field of o is within its range.
 func (o *Options) validate() error {
-	if err := optcheck.Tokens("server: Options.Subprotocols", o.Subprotocols); err != nil {
+	var windows conn.Compression
+	if o.Compression != nil {
+		windows = *o.Compression
+	}
+	err := optcheck.First(
+		optcheck.Tokens("server: Options.Subprotocols", o.Subprotocols),
+		checkPatterns(o.OriginPatterns),
+		optcheck.NonNegative("server: Options.HandshakeTimeout", o.HandshakeTimeout),
+		optcheck.NonNegative("server: Options.MaxHeaderBytes", o.MaxHeaderBytes),
+		optcheck.Header("server: Options.Header", o.Header, reservedHeader...),
+		optcheck.Windows("server: Options.Compression", windows.ServerMaxWindowBits, windows.ClientMaxWindowBits),
+	)
+	if err != nil {
 		return err
-	}
-	for i, p := range o.OriginPatterns {
-		if _, err := path.Match(p, ""); err != nil {
-			return fmt.Errorf("server: Options.OriginPatterns[%d] is %q: %w", i, p, err)
-		}
-	}
-	if err := optcheck.NonNegative("server: Options.HandshakeTimeout", o.HandshakeTimeout); err != nil {
-		return err
-	}
-	if err := optcheck.NonNegative("server: Options.MaxHeaderBytes", o.MaxHeaderBytes); err != nil {
-		return err
-	}
-	if err := optcheck.Header("server: Options.Header", o.Header, reservedHeader...); err != nil {
-		return err
-	}
-	if c := o.Compression; c != nil {
-		if err := optcheck.WindowBits("server: Options.Compression.ServerMaxWindowBits", c.ServerMaxWindowBits); err != nil {
-			return err
-		}
-		if err := optcheck.WindowBits("server: Options.Compression.ClientMaxWindowBits", c.ClientMaxWindowBits); err != nil {
-			return err
-		}
 	}
 	if err := o.Conn.Validate(); err != nil {
 		return fmt.Errorf("server: Options.Conn: %w", err)
+	}
+	return nil
+}
+
+// checkPatterns reports a malformed pattern of Options.OriginPatterns.
+func checkPatterns(patterns []string) error {
+	for i, p := range patterns {
+		if _, err := path.Match(p, ""); err != nil {
+			return fmt.Errorf("server: Options.OriginPatterns[%d] is %q: %w", i, p, err)
+		}
 	}
 	return nil
 }

@@ -20,6 +20,30 @@ func WindowBits(field string, bits int) error {
 	return nil
 }
 
+// Windows checks the two window sizes of permessage-deflate parameters,
+// named prefix.ServerMaxWindowBits and prefix.ClientMaxWindowBits. Like
+// every check here, it allocates only for an error.
+func Windows(prefix string, serverBits, clientBits int) error {
+	if err := WindowBits("ServerMaxWindowBits", serverBits); err != nil {
+		return fmt.Errorf("%s.%w", prefix, err)
+	}
+	if err := WindowBits("ClientMaxWindowBits", clientBits); err != nil {
+		return fmt.Errorf("%s.%w", prefix, err)
+	}
+	return nil
+}
+
+// First returns the first error that is not nil, so that a validation
+// can list its checks in the order of the fields.
+func First(errs ...error) error {
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // NonNegative checks a size or duration whose zero value means a default.
 func NonNegative[T ~int | ~int64](field string, v T) error {
 	if v < 0 {
