@@ -31,9 +31,11 @@
 //
 // A server that answers the handshake with anything but a valid 101
 // response gives a *[HandshakeError], which holds the response (status,
-// headers and at most 1 KiB of body) for inspection; Dial also returns
-// that response. Options out of their range give an error naming the
-// field, before anything is dialed.
+// headers and at most 1 KiB of body, what arrived within a second) for
+// inspection; Dial also returns that response. A response head longer
+// than Options.MaxHeaderBytes, from the server or a proxy, fails the
+// Dial with an error that says so. Options out of their range give an
+// error naming the field, before anything is dialed.
 //
 // [RFC 6455, Section 4.1]: https://www.rfc-editor.org/rfc/rfc6455#section-4.1
 package client
@@ -47,6 +49,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net"
 	"net/http"
 	"net/url"
@@ -62,9 +65,11 @@ import (
 	"github.com/rfc6455/websocket/internal/optcheck"
 )
 
-// defaultHandshakeTimeout bounds dialing, TLS and the opening handshake
-// when Options.HandshakeTimeout is zero.
-const defaultHandshakeTimeout = 10 * time.Second
+// Defaults for the zero values of Options.
+const (
+	defaultHandshakeTimeout = 10 * time.Second
+	defaultMaxHeaderBytes   = 256 << 10
+)
 
 // Options configure Dial. A nil *Options is the zero value: no
 // subprotocol, no compression, proxies from the environment as net/http
@@ -117,6 +122,11 @@ type Options struct {
 	// Zero means 10 s.
 	HandshakeTimeout time.Duration
 
+	// MaxHeaderBytes bounds the response head Dial reads: the server's,
+	// and an HTTP proxy's answer to CONNECT. A longer one fails the Dial.
+	// Zero means 256 KiB, as much as browsers accept.
+	MaxHeaderBytes int
+
 	// Compression, if not nil, offers permessage-deflate (RFC 7692), the
 	// compression browsers use; Conn.Extensions tells whether the server
 	// accepted it. Its fields are what the client asks for (see
@@ -148,6 +158,7 @@ func (o *Options) validate() error {
 		optcheck.Header("client: Options.ProxyConnectHeader", o.ProxyConnectHeader, "Host", "Content-Length", "Transfer-Encoding"),
 		checkHost(o.Host),
 		optcheck.NonNegative("client: Options.HandshakeTimeout", o.HandshakeTimeout),
+		optcheck.NonNegative("client: Options.MaxHeaderBytes", o.MaxHeaderBytes),
 		optcheck.Windows("client: Options.Compression", windows.ServerMaxWindowBits, windows.ClientMaxWindowBits),
 	)
 	if err != nil {
@@ -181,7 +192,7 @@ func checkHost(host string) error {
 // A HandshakeError is a server's refusal of the opening handshake, or an
 // answer that breaks RFC 6455.
 type HandshakeError struct {
-	Response *http.Response // body: at most 1 KiB of the original
+	Response *http.Response // body: at most the first 1 KiB, what arrived within a second
 	Err      error
 }
 
@@ -302,11 +313,13 @@ func (o *Options) handshake(nc net.Conn, u *url.URL) (*conn.Conn, *http.Response
 	if _, err := nc.Write(req); err != nil {
 		return nil, nil, fmt.Errorf("client: writing the handshake request: %w", err)
 	}
-	br := bufio.NewReader(nc)
+	head := o.headLimit(nc)
+	br := bufio.NewReader(head)
 	resp, err := http.ReadResponse(br, &http.Request{Method: http.MethodGet, URL: u})
 	if err != nil {
 		return nil, nil, fmt.Errorf("client: reading the handshake response: %w", err)
 	}
+	head.lift()
 	if o.Jar != nil {
 		if cookies := resp.Cookies(); len(cookies) > 0 {
 			o.Jar.SetCookies(httpURL(u), cookies)
@@ -320,9 +333,7 @@ func (o *Options) handshake(nc net.Conn, u *url.URL) (*conn.Conn, *http.Response
 		agreed, deflate, err = handshake.CheckDeflateResponse(ext, offer, o.Compression != nil)
 	}
 	if err != nil {
-		body, _ := io.ReadAll(io.LimitReader(resp.Body, 1024))
-		resp.Body.Close()
-		resp.Body = io.NopCloser(bytes.NewReader(body))
+		resp.Body = io.NopCloser(bytes.NewReader(firstBytes(nc, resp.Body)))
 		return nil, resp, &HandshakeError{Response: resp, Err: err}
 	}
 	resp.Body = http.NoBody
@@ -341,6 +352,56 @@ func (o *Options) handshake(nc net.Conn, u *url.URL) (*conn.Conn, *http.Response
 	}
 	nc.SetDeadline(time.Time{})
 	return c, resp, nil
+}
+
+// A headLimiter bounds the bytes an HTTP response head may take: once
+// they are read, reads fail with errHeadTooLarge, until lift.
+type headLimiter struct {
+	r    io.Reader
+	left int
+	max  int
+}
+
+var errHeadTooLarge = errors.New("the response head is longer than Options.MaxHeaderBytes")
+
+func (o *Options) headLimit(r io.Reader) *headLimiter {
+	limit := o.MaxHeaderBytes
+	if limit == 0 {
+		limit = defaultMaxHeaderBytes
+	}
+	return &headLimiter{r: r, left: limit, max: limit}
+}
+
+func (l *headLimiter) Read(p []byte) (int, error) {
+	if l.left <= 0 {
+		return 0, fmt.Errorf("%w (%d bytes)", errHeadTooLarge, l.max)
+	}
+	if len(p) > l.left {
+		p = p[:l.left]
+	}
+	n, err := l.r.Read(p)
+	l.left -= n
+	return n, err
+}
+
+// lift ends the limit, once the head has been read.
+func (l *headLimiter) lift() { l.left = math.MaxInt }
+
+// refusalBody bounds what Dial reads of the body of a response that
+// refused the upgrade: its first bytes, arriving within a short wait.
+const (
+	refusalBodyBytes = 1024
+	refusalBodyWait  = time.Second
+)
+
+// firstBytes returns the first bytes of the body of a refusal, at most
+// refusalBodyBytes of them, waiting at most refusalBodyWait: a body may
+// never end (an event stream at the URL, say), and the connection is
+// closed after it anyway.
+func firstBytes(nc net.Conn, body io.Reader) []byte {
+	nc.SetReadDeadline(time.Now().Add(refusalBodyWait))
+	b, _ := io.ReadAll(io.LimitReader(body, refusalBodyBytes))
+	return b
 }
 
 // deflateOffer returns the permessage-deflate offer Dial makes, as the
@@ -472,13 +533,14 @@ func (o *Options) connect(ctx context.Context, dialContext contextDialer, proxyU
 		nc.Close()
 		return nil, fmt.Errorf("client: CONNECT via proxy %s: %w", proxyURL.Redacted(), err)
 	}
-	br := bufio.NewReader(nc)
+	br := bufio.NewReader(o.headLimit(nc))
 	resp, err := http.ReadResponse(br, req)
 	if err != nil {
 		nc.Close()
 		return nil, fmt.Errorf("client: CONNECT via proxy %s: %w", proxyURL.Redacted(), err)
 	}
-	resp.Body.Close()
+	// The body of a refusal is not read: it may never end, and the
+	// connection is closed anyway.
 	if resp.StatusCode != http.StatusOK {
 		nc.Close()
 		return nil, fmt.Errorf("client: proxy %s answered CONNECT with %s", proxyURL.Redacted(), resp.Status)
