@@ -1,6 +1,7 @@
 package conn
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"io"
@@ -46,8 +47,7 @@ func (c *Conn) Read(ctx context.Context, buf []byte) (MessageType, []byte, error
 	if err != nil {
 		if fired && isTimeout(err) {
 			if c.inMsg || c.inflating {
-				c.partial = append(c.partial[:0], out[start:]...)
-				c.resume = true
+				c.keepPartial(buf, out[start:])
 			}
 			return 0, buf, ctx.Err()
 		}
@@ -56,11 +56,28 @@ func (c *Conn) Read(ctx context.Context, buf []byte) (MessageType, []byte, error
 	return typ, out, nil
 }
 
+// keepPartial keeps part, the message a Read had received when its
+// context ended, for the next Read. If reading had grown the caller's
+// buffer into an array of the Conn's own, part is kept where it is;
+// otherwise it is copied, since the caller may reuse its buffer. The next
+// Read hands it back, without a copy when that Read starts with an empty
+// buffer, and the Conn holds on to none of it.
+func (c *Conn) keepPartial(buf, part []byte) {
+	if cap(part) > 0 && cap(buf) > 0 && &buf[:cap(buf)][cap(buf)-1] == &part[:cap(part)][cap(part)-1] {
+		part = bytes.Clone(part) // in the caller's buffer
+	}
+	c.partial, c.resume = part, true
+}
+
 func (c *Conn) readMessage(buf []byte) (MessageType, []byte, error) {
 	c.mr.stale() // a message reader handed out earlier is now stale
 	if c.resume {
-		buf = append(buf, c.partial...)
-		c.resume = false
+		if len(buf) == 0 {
+			buf = c.partial // the Conn's own: handed over, not copied
+		} else {
+			buf = append(buf, c.partial...)
+		}
+		c.partial, c.resume = nil, false
 	} else if err := c.discardMessage(); err != nil {
 		return 0, buf, err
 	}
@@ -155,10 +172,7 @@ func (s *streamReader) Read(p []byte) (int, error) { return s.r.readContext(s.ct
 // nextMessage discards whatever remains of the current message and reads
 // up to the start of the next one.
 func (c *Conn) nextMessage() error {
-	if c.resume {
-		c.resume = false
-		c.partial = c.partial[:0]
-	}
+	c.partial, c.resume = nil, false
 	c.mr.stale()
 	if err := c.discardMessage(); err != nil {
 		return err
@@ -385,7 +399,12 @@ func (c *Conn) dataHeader(h frame.Header) (started bool, err error) {
 			size, limit = c.rawSize, maxCompressedSize(limit)
 		}
 		if h.Length > limit-size {
-			return false, c.violation(CloseMessageTooBig, "message exceeds the read limit", ErrReadLimit)
+			// The peer's Close frame would come after the rest of this frame,
+			// which may be gigabytes long and is of no use: do not wait for it.
+			// "Fail the WebSocket Connection" (Section 7.1.7) asks for no more
+			// than a Close frame and the end of the connection.
+			pe := &frame.ProtocolError{Code: CloseMessageTooBig, Reason: "message exceeds the read limit", Err: ErrReadLimit}
+			return false, c.fail(pe, false)
 		}
 	}
 	return started, nil
@@ -512,9 +531,14 @@ func (c *Conn) control(op frame.Opcode, payload []byte) error {
 //
 // [RFC 6455, Section 7.1.7]: https://www.rfc-editor.org/rfc/rfc6455#section-7.1.7
 func (c *Conn) violation(code CloseCode, reason string, cause error) error {
-	pe := &frame.ProtocolError{Code: code, Reason: reason, Err: cause}
+	return c.fail(&frame.ProtocolError{Code: code, Reason: reason, Err: cause}, true)
+}
+
+// fail fails the connection with pe, waiting for the peer's Close frame
+// only if await is set. The caller holds rlock.
+func (c *Conn) fail(pe *frame.ProtocolError, await bool) error {
 	c.setFailure(pe)
-	if c.sendClose(code, reason) {
+	if c.sendClose(pe.Code, pe.Reason) && await {
 		c.awaitClose(time.Now().Add(c.opts.CloseTimeout))
 	}
 	c.shutdown()
