@@ -68,7 +68,7 @@ type Backpressure uint8
 
 // The backpressure policies.
 const (
-	BackpressureBlock Backpressure = iota // wait, as with no limit
+	BackpressureBlock Backpressure = iota // wait for the writes before it, under the write's context
 	BackpressureError                     // return ErrBufferFull; the Conn stays usable
 	BackpressureClose                     // abort the connection; the write returns ErrBufferFull
 )
@@ -105,17 +105,31 @@ type Options struct {
 	WriteBufferSize int
 
 	// KeepaliveInterval, if positive, turns on keepalive: a ping is sent
-	// whenever the peer has sent nothing for this long, and the
-	// connection fails with ErrKeepalive when it has sent nothing, not
-	// even a pong, for KeepaliveTimeout (zero means twice the interval;
-	// it may not be shorter than the interval). Keepalive uses a timer,
-	// not a goroutine, and needs a reader to see the pongs.
+	// whenever the peer has shown no sign of life for this long, and the
+	// connection fails with ErrKeepalive when it has shown none, not even
+	// a pong, for KeepaliveTimeout (zero means twice the interval; it may
+	// not be shorter than the interval). A sign of life is a complete
+	// frame, or 4 KiB of a frame's payload: a peer that trickles a few
+	// bytes per interval inside a frame fails. Keepalive uses a timer, not
+	// a goroutine, and needs a reader to see the pongs.
 	KeepaliveInterval time.Duration
 	KeepaliveTimeout  time.Duration
 
+	// WriteTimeout, if positive, bounds each write of a frame to the
+	// network, whatever the write's context says: a frame not written
+	// within it means the peer has stopped reading, and fails the
+	// connection with an error matching os.ErrDeadlineExceeded. Zero means
+	// no bound: a write to a peer that stops reading waits for as long as
+	// its context lets it.
+	WriteTimeout time.Duration
+
 	// MaxBufferedAmount, if positive, bounds BufferedAmount: the bytes
-	// accepted by writes and not yet written. OnBackpressure says what a
-	// write that would pass the bound does.
+	// accepted by writes and not yet written. BufferedAmount never passes
+	// it, except by one write larger than the bound, which is taken only
+	// when nothing else is buffered. OnBackpressure says what a write that
+	// would pass the bound does: wait, under its context, until the writes
+	// before it are written (so that one message at a time is buffered),
+	// fail with ErrBufferFull, or close the connection.
 	MaxBufferedAmount int64
 	OnBackpressure    Backpressure
 
@@ -144,6 +158,7 @@ func (o *Options) Validate() error {
 		{"WriteBufferSize", o.WriteBufferSize < 0, o.WriteBufferSize},
 		{"KeepaliveInterval", o.KeepaliveInterval < 0, o.KeepaliveInterval},
 		{"KeepaliveTimeout", o.KeepaliveTimeout < 0, o.KeepaliveTimeout},
+		{"WriteTimeout", o.WriteTimeout < 0, o.WriteTimeout},
 		{"MaxBufferedAmount", o.MaxBufferedAmount < 0, o.MaxBufferedAmount},
 	} {
 		if f.negative {
@@ -239,6 +254,7 @@ type Conn struct {
 	partial  []byte // message Read had received when its context ended
 	resume   bool   // the message being read was cut by a context
 	mr       messageReader
+	progress int // payload bytes since the last sign of life, for keepalive
 
 	// Decompression, when permessage-deflate was negotiated. Guarded by
 	// rlock. The wire-level message (inMsg) may end before its
@@ -262,7 +278,7 @@ type Conn struct {
 	ctrlMu       sync.Mutex // guards pong and ping
 	pong         [frame.MaxControlPayload]byte
 	pongLen      int
-	lastActivity atomic.Int64 // unix nanoseconds of the last bytes received
+	lastActivity atomic.Int64 // unix nanoseconds of the last sign of life (see alive)
 
 	// Compression, when permessage-deflate was negotiated. Guarded by wmsg.
 	deflater        *deflate.Compressor

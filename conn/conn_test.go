@@ -8,10 +8,12 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"os"
 	"runtime"
 	"strings"
 	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
@@ -1057,4 +1059,131 @@ func TestContextEndingBetweenCalls(t *testing.T) {
 	if f := peer.mustNext(); string(f.Payload) != "three" {
 		t.Fatalf("peer got %q after the ended context, want three", f.Payload)
 	}
+}
+
+// TestBackpressureBound checks the bound exactly under each policy: with
+// writers that outnumber it on a connection whose peer does not read,
+// BufferedAmount stays within MaxBufferedAmount, and a single write larger
+// than the bound is taken when nothing else is buffered.
+func TestBackpressureBound(t *testing.T) {
+	for _, policy := range []Backpressure{BackpressureBlock, BackpressureError, BackpressureClose} {
+		t.Run(fmt.Sprint(policy), func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				a, b := net.Pipe()
+				c := mustNew(t, a, frame.Server, nil, &Options{MaxBufferedAmount: 1500, OnBackpressure: policy})
+				defer c.CloseNow()
+				// A write larger than the bound, with nothing else buffered.
+				errs := make(chan error, 9)
+				go func() { errs <- c.Write(ctx, Binary, make([]byte, 4000)) }()
+				synctest.Wait()
+				if got := c.BufferedAmount(); got != 4000 {
+					t.Fatalf("BufferedAmount() = %d with one 4000-byte write, want 4000", got)
+				}
+				for range 8 {
+					go func() { errs <- c.Write(ctx, Binary, make([]byte, 1000)) }()
+				}
+				synctest.Wait()
+				if policy == BackpressureClose {
+					full := 0
+					for range 9 {
+						if err := <-errs; errors.Is(err, ErrBufferFull) {
+							full++
+						} else if !errors.Is(err, net.ErrClosed) {
+							t.Errorf("Write = %v, want ErrBufferFull or net.ErrClosed", err)
+						}
+					}
+					if full == 0 || c.State() != Closed {
+						t.Errorf("%d writes failed with ErrBufferFull, State() = %v; want some, and closed", full, c.State())
+					}
+					b.Close()
+					return
+				}
+				if got := c.BufferedAmount(); got != 4000 {
+					t.Errorf("BufferedAmount() = %d with 8 more writes waiting, want 4000", got)
+				}
+				full := 0
+				if policy != BackpressureBlock {
+					for range 8 {
+						if err := <-errs; errors.Is(err, ErrBufferFull) {
+							full++
+						}
+					}
+					if full != 8 {
+						t.Errorf("%d writes failed with ErrBufferFull, want 8", full)
+					}
+				}
+				drained := make(chan struct{})
+				go func() {
+					defer close(drained)
+					io.Copy(io.Discard, b)
+				}()
+				for range 9 - full {
+					if err := <-errs; err != nil {
+						t.Errorf("Write: %v", err)
+					}
+				}
+				if got := c.BufferedAmount(); got != 0 {
+					t.Errorf("BufferedAmount() = %d once written, want 0", got)
+				}
+				b.Close()
+				<-drained
+			})
+		})
+	}
+}
+
+// TestBackpressureWriter checks that a message writer's own gathered bytes
+// never make it fail or wait: they are flushed to make room.
+func TestBackpressureWriter(t *testing.T) {
+	for _, policy := range []Backpressure{BackpressureBlock, BackpressureError, BackpressureClose} {
+		c, peer := rawPair(t, frame.Server, &Options{MaxBufferedAmount: 1500, OnBackpressure: policy})
+		go func() {
+			w, err := c.Writer(ctx, Binary)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			for range 3 {
+				if _, err := w.Write(make([]byte, 1000)); err != nil {
+					t.Errorf("%v: Write: %v", policy, err)
+				}
+			}
+			if err := w.Close(); err != nil {
+				t.Errorf("%v: Close: %v", policy, err)
+			}
+		}()
+		total := 0
+		for {
+			f := peer.mustNext()
+			total += len(f.Payload)
+			if f.Fin {
+				break
+			}
+		}
+		if total != 3000 {
+			t.Errorf("%v: %d bytes arrived, want 3000", policy, total)
+		}
+	}
+}
+
+// TestWriteTimeout checks that a write to a peer that stopped reading
+// fails after WriteTimeout, even with a context that never ends.
+func TestWriteTimeout(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		a, b := net.Pipe()
+		defer b.Close()
+		c := mustNew(t, a, frame.Server, nil, &Options{WriteTimeout: 10 * time.Second})
+		defer c.CloseNow()
+		start := time.Now()
+		err := c.Write(context.Background(), Binary, make([]byte, 100))
+		if !errors.Is(err, os.ErrDeadlineExceeded) {
+			t.Fatalf("Write = %v, want an error matching os.ErrDeadlineExceeded", err)
+		}
+		if waited := time.Since(start); waited != 10*time.Second {
+			t.Errorf("Write failed after %v, want 10s", waited)
+		}
+		if c.State() != Closed {
+			t.Errorf("State() = %v, want closed", c.State())
+		}
+	})
 }

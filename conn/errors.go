@@ -46,9 +46,10 @@ var (
 	// when a message exceeds Options.ReadLimit.
 	ErrReadLimit = errors.New("conn: message exceeds the read limit")
 
-	// ErrKeepalive is returned when keepalive saw neither a pong nor any
-	// other data from the peer within Options.KeepaliveTimeout.
-	ErrKeepalive = errors.New("conn: keepalive timeout: the peer sent nothing")
+	// ErrKeepalive is returned when keepalive saw no sign of life from the
+	// peer (a complete frame, a pong among them, or 4 KiB of payload)
+	// within Options.KeepaliveTimeout.
+	ErrKeepalive = errors.New("conn: keepalive timeout: no sign of life from the peer")
 
 	// ErrBufferFull is returned by writes that would take BufferedAmount
 	// past Options.MaxBufferedAmount under the BackpressureError and

@@ -3,6 +3,7 @@ package conn
 import (
 	"bufio"
 	"errors"
+	"io"
 	"net"
 	"testing"
 	"testing/synctest"
@@ -74,6 +75,54 @@ func TestKeepalive(t *testing.T) {
 				if pings == 0 {
 					t.Error("no keepalive ping was sent")
 				}
+			})
+		})
+	}
+}
+
+// TestKeepaliveTrickle checks what counts as life inside a frame: a peer
+// that sends a message slowly, 4 KiB per interval, stays connected, and
+// one that trickles a byte per interval inside a frame is failed, since
+// bytes alone do not count.
+func TestKeepaliveTrickle(t *testing.T) {
+	for _, tt := range []struct {
+		name    string
+		perTick int
+		wantErr error
+	}{
+		{"a byte per interval", 1, ErrKeepalive},
+		{"4 KiB per interval", keepaliveProgress, nil},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				a, b := net.Pipe()
+				c := mustNew(t, a, frame.Server, nil, &Options{KeepaliveInterval: 10 * time.Second})
+				defer c.CloseNow()
+				peer := &rawPeer{t: t, nc: b, br: bufio.NewReader(b), role: frame.Client}
+				const ticks = 20
+				msg := make([]byte, ticks*tt.perTick)
+				wire := peer.frameBytes(true, 0, frame.OpBinary, msg)
+				stop := make(chan struct{})
+				go io.Copy(io.Discard, b) // what the Conn sends: its pings and Close frame
+				go func() {
+					b.Write(wire[:len(wire)-len(msg)]) // the header
+					for i := 0; i < ticks; i++ {
+						select {
+						case <-stop:
+							return
+						case <-time.After(5 * time.Second):
+						}
+						if _, err := b.Write(msg[i*tt.perTick : (i+1)*tt.perTick]); err != nil {
+							return
+						}
+					}
+				}()
+				_, got, err := c.Read(ctx, nil)
+				close(stop)
+				if !errors.Is(err, tt.wantErr) || (err == nil && len(got) != len(msg)) {
+					t.Errorf("Read = %d bytes, %v; want %v", len(got), err, tt.wantErr)
+				}
+				b.Close()
 			})
 		})
 	}

@@ -416,6 +416,7 @@ func (c *Conn) nextEvent(dst *[]byte) (frame.Event, []byte, error) {
 	for {
 		if dst != nil && c.rpos == c.rend && c.inMsg && !c.inCtrl && c.dec.Remaining() >= int64(len(c.rbuf)) {
 			if chunk, err := c.readDirect(dst); err != nil || len(chunk) > 0 {
+				c.alive(frame.EventPayload, len(chunk))
 				return frame.EventPayload, chunk, err
 			}
 		}
@@ -435,12 +436,39 @@ func (c *Conn) nextEvent(dst *[]byte) (frame.Event, []byte, error) {
 			return 0, nil, err
 		}
 		if ev != frame.EventNeedMore {
+			c.alive(ev, len(chunk))
 			return ev, chunk, nil
 		}
 		if err := c.fill(); err != nil {
 			return 0, nil, err
 		}
 	}
+}
+
+// keepaliveProgress is how much of a frame's payload counts as a sign of
+// life for keepalive, as a complete frame does.
+const keepaliveProgress = 4096
+
+// alive notes, for keepalive, what the peer's bytes amounted to: a
+// complete frame, or keepaliveProgress bytes of payload, shows the peer
+// alive. Bytes alone do not, so that a peer trickling a byte at a time
+// inside a frame does not hold the connection forever.
+func (c *Conn) alive(ev frame.Event, payload int) {
+	if c.opts.KeepaliveInterval <= 0 {
+		return
+	}
+	switch ev {
+	case frame.EventPayload:
+		c.progress += payload
+		if c.progress < keepaliveProgress {
+			return
+		}
+	case frame.EventEnd:
+	default:
+		return
+	}
+	c.progress = 0
+	c.lastActivity.Store(time.Now().UnixNano())
 }
 
 // readDirect reads payload of the current data frame straight into the
@@ -466,9 +494,6 @@ func (c *Conn) readDirect(dst *[]byte) ([]byte, error) {
 	if n == 0 {
 		return nil, err
 	}
-	if c.opts.KeepaliveInterval > 0 {
-		c.lastActivity.Store(time.Now().UnixNano())
-	}
 	_, chunk, _, _ := c.dec.Next(space[:n]) // EventPayload of exactly these n bytes
 	return chunk, nil
 }
@@ -480,9 +505,6 @@ func (c *Conn) fill() error {
 	n, err := c.nc.Read(c.rbuf)
 	if n > 0 {
 		c.rend = n
-		if c.opts.KeepaliveInterval > 0 {
-			c.lastActivity.Store(time.Now().UnixNano())
-		}
 		return nil
 	}
 	if err == nil {

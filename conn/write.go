@@ -34,14 +34,21 @@ func (c *Conn) Write(ctx context.Context, typ MessageType, p []byte) error {
 // whose shared compressed form is sent when the Conn compresses without
 // context takeover.
 func (c *Conn) writeMessage(ctx context.Context, typ MessageType, p []byte, pm *PreparedMessage) error {
-	if err := c.reserve(int64(len(p))); err != nil {
-		return err
+	blocks := c.blocks()
+	if !blocks {
+		if err := c.reserve(int64(len(p)), nil); err != nil {
+			return err
+		}
+		defer c.unreserve(int64(len(p)))
 	}
-	defer c.buffered.Add(-int64(len(p)))
 	if err := c.wmsg.lock(ctx, c); err != nil {
 		return err
 	}
 	defer c.wmsg.unlock()
+	if blocks {
+		c.reserve(int64(len(p)), nil) // takes it: nothing else is buffered
+		defer c.unreserve(int64(len(p)))
+	}
 	op := frame.Opcode(typ)
 	switch {
 	case c.deflater == nil || len(p) < c.threshold:
@@ -54,23 +61,56 @@ func (c *Conn) writeMessage(ctx context.Context, typ MessageType, p []byte, pm *
 }
 
 // reserve counts n more bytes in BufferedAmount, applying the
-// backpressure policy.
-func (c *Conn) reserve(n int64) error {
-	total := c.buffered.Add(n)
-	if c.opts.MaxBufferedAmount <= 0 || total <= c.opts.MaxBufferedAmount || total == n {
+// backpressure policy. With Options.MaxBufferedAmount set, BufferedAmount
+// stays within it, except that a write larger than the bound is taken when
+// nothing else is buffered: under BackpressureError and BackpressureClose a
+// write that would pass it fails with ErrBufferFull, after flush, if not
+// nil, has sent what a message writer gathered, which counts too. Under
+// BackpressureBlock a write reserves only once it holds wmsg, so it has
+// waited for the writes before it, and only its own bytes are buffered.
+func (c *Conn) reserve(n int64, flush func() error) error {
+	limit := c.opts.MaxBufferedAmount
+	if limit <= 0 {
+		c.buffered.Add(n)
 		return nil
 	}
-	switch c.opts.OnBackpressure {
-	case BackpressureError:
-		c.buffered.Add(-n)
-		return ErrBufferFull
-	case BackpressureClose:
-		c.buffered.Add(-n)
-		c.abort(ErrBufferFull)
+	for {
+		cur := c.buffered.Load()
+		if cur == 0 || cur+n <= limit {
+			if c.buffered.CompareAndSwap(cur, cur+n) {
+				return nil
+			}
+			continue
+		}
+		if flush != nil {
+			if err := flush(); err != nil {
+				return err
+			}
+			flush = nil
+			continue
+		}
+		switch c.opts.OnBackpressure {
+		case BackpressureBlock:
+			// Only a message writer's own bytes can be buffered now, and
+			// those that fit no frame yet are not sent until they do.
+			c.buffered.Add(n)
+			return nil
+		case BackpressureClose:
+			c.abort(ErrBufferFull)
+		}
 		return ErrBufferFull
 	}
-	return nil
 }
+
+// blocks reports whether writes wait for the writes before them, under
+// the BackpressureBlock policy with a bound, before they count.
+func (c *Conn) blocks() bool {
+	return c.opts.MaxBufferedAmount > 0 && c.opts.OnBackpressure == BackpressureBlock
+}
+
+// unreserve takes n bytes that were written, or given up, out of
+// BufferedAmount.
+func (c *Conn) unreserve(n int64) { c.buffered.Add(-n) }
 
 // writeDataFrame writes one frame of a data message under ctx. The caller
 // holds wmsg.
@@ -85,9 +125,7 @@ func (c *Conn) writeDataFrame(ctx context.Context, fin bool, rsv byte, op frame.
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	watched := c.wwatch.begin(ctx)
-	n, err := c.writeFrame(fin, rsv, op, p)
-	fired := watched && c.wwatch.end()
+	n, fired, err := c.timedWrite(ctx, fin, rsv, op, p)
 	if err == nil {
 		return nil
 	}
@@ -100,7 +138,9 @@ func (c *Conn) writeDataFrame(ctx context.Context, fin bool, rsv byte, op frame.
 	if c.isShut() {
 		return c.closedErr()
 	}
-	if n == 0 {
+	if !fired && isTimeout(err) {
+		err = fmt.Errorf("conn: the peer read no frame for %v (Options.WriteTimeout), connection closed: %w", c.opts.WriteTimeout, err)
+	} else if n == 0 {
 		err = fmt.Errorf("conn: write failed, connection closed: %w", err)
 	} else {
 		// Part of a frame went out: nothing can follow it.
@@ -108,6 +148,24 @@ func (c *Conn) writeDataFrame(ctx context.Context, fin bool, rsv byte, op frame.
 	}
 	c.abort(err)
 	return err
+}
+
+// timedWrite writes one frame under ctx and Options.WriteTimeout, and
+// reports how many bytes of it went out and whether ctx ended. The caller
+// holds wframe.
+func (c *Conn) timedWrite(ctx context.Context, fin bool, rsv byte, op frame.Opcode, p []byte) (n int, fired bool, err error) {
+	if c.opts.WriteTimeout > 0 {
+		// Set before the watcher, whose deadline in the past, when ctx ends,
+		// must win over this one.
+		c.nc.SetWriteDeadline(time.Now().Add(c.opts.WriteTimeout))
+	}
+	watched := c.wwatch.begin(ctx)
+	n, err = c.writeFrame(fin, rsv, op, p)
+	fired = watched && c.wwatch.end()
+	if c.opts.WriteTimeout > 0 {
+		c.nc.SetWriteDeadline(time.Time{})
+	}
+	return n, fired, err
 }
 
 // A Conn holds no write buffer of its own, so an idle one costs less: a
@@ -293,14 +351,14 @@ func (w *messageWriter) Write(p []byte) (int, error) {
 	if w.err != nil {
 		return 0, w.err
 	}
-	if err := w.c.reserve(int64(len(p))); err != nil {
+	if err := w.c.reserve(int64(len(p)), w.flushGathered); err != nil {
 		return 0, err
 	}
 	written := 0
 	for len(p) > 0 {
 		if len(w.buf) == cap(w.buf) {
 			if err := w.flush(false); err != nil {
-				w.c.buffered.Add(-int64(len(p)))
+				w.c.unreserve(int64(len(p)))
 				return written, err
 			}
 		}
@@ -310,6 +368,15 @@ func (w *messageWriter) Write(p []byte) (int, error) {
 		written += n
 	}
 	return written, nil
+}
+
+// flushGathered sends what the writer has gathered, if anything, as a
+// frame of the message.
+func (w *messageWriter) flushGathered() error {
+	if len(w.buf) == 0 {
+		return nil
+	}
+	return w.flush(false)
 }
 
 func (w *messageWriter) flush(fin bool) error {
@@ -334,7 +401,7 @@ func (w *messageWriter) flush(fin bool) error {
 	if len(payload) > 0 || fin {
 		err = c.writeDataFrame(w.ctx, fin, rsv, w.op, payload)
 	}
-	c.buffered.Add(-int64(len(w.buf)))
+	c.unreserve(int64(len(w.buf)))
 	w.buf = w.buf[:0]
 	if err != nil {
 		if w.sent && c.State() != Closed {
@@ -384,7 +451,7 @@ func (w *messageWriter) Close() error {
 	defer w.c.wmsg.unlock()
 	defer w.releaseBuffer()
 	if w.err != nil {
-		w.c.buffered.Add(-int64(len(w.buf)))
+		w.c.unreserve(int64(len(w.buf)))
 		return w.err
 	}
 	return w.flush(true)
@@ -478,9 +545,7 @@ func (c *Conn) writeControl(ctx context.Context, op frame.Opcode, payload []byte
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	watched := c.wwatch.begin(ctx)
-	n, err := c.writeFrame(true, 0, op, payload)
-	fired := watched && c.wwatch.end()
+	n, fired, err := c.timedWrite(ctx, true, 0, op, payload)
 	if err != nil {
 		if fired && n == 0 {
 			return ctx.Err()

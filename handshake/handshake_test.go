@@ -185,7 +185,8 @@ func TestCheckOrigin(t *testing.T) {
 		{origin: "https://a.example/", host: "a.example", ok: true},
 		{origin: "https://evil.example/a.example", host: "a.example", ok: false},
 		{origin: "https://a.example@evil.example", host: "a.example", ok: false},
-		{origin: "https://x@a.example", host: "a.example", ok: true},
+		{origin: "https://x@a.example", host: "a.example", ok: false}, // userinfo is no part of an origin (RFC 6454)
+		{origin: "https://a.example@evil.example", host: "a.example", ok: false},
 	}
 	if allocs := testing.AllocsPerRun(100, func() { CheckOrigin("https://sub.example.com", "a.example", []string{"*.example.com"}) }); allocs != 0 {
 		t.Errorf("CheckOrigin of an allowed origin: %v allocations, want 0", allocs)

@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"path"
 	"strings"
+
+	"golang.org/x/net/http/httpguts"
 )
 
 var (
@@ -59,8 +61,10 @@ type Request struct {
 	Protocol   string // Sec-WebSocket-Protocol
 	Extensions string // Sec-WebSocket-Extensions
 
-	head   string      // the raw head ParseRequest parsed, or ""
-	header http.Header // the header FromHTTP took, or nil
+	head    string      // the raw head ParseRequest parsed, or ""
+	header  http.Header // the header FromHTTP took, or nil
+	origins int         // number of Origin fields, when more than one
+	body    bool        // the request announces a body
 }
 
 // FromHTTP fills a Request from r. The Request refers to r.Header for
@@ -82,6 +86,8 @@ func FromHTTP(r *http.Request) Request {
 		Protocol:   joined(h, "Sec-Websocket-Protocol"),
 		Extensions: joined(h, "Sec-Websocket-Extensions"),
 		header:     h,
+		origins:    len(h.Values("Origin")),
+		body:       r.ContentLength != 0 || len(r.TransferEncoding) > 0,
 	}
 	if len(keys) > 0 {
 		req.Key = keys[0]
@@ -110,12 +116,17 @@ func ParseRequest(head string) (Request, error) {
 	line, rest, _ := strings.Cut(head, "\r\n")
 	method, line, ok1 := strings.Cut(line, " ")
 	target, proto, ok2 := strings.Cut(line, " ")
-	if !ok1 || !ok2 || method == "" || target == "" {
+	if !ok1 || !ok2 || !httpguts.ValidHeaderFieldName(method) || target == "" || strings.ContainsFunc(target, isCTL) {
 		return req, badRequest("malformed request line")
 	}
 	major, minor, ok := http.ParseHTTPVersion(proto)
 	if !ok {
-		return req, badRequest(fmt.Sprintf("malformed HTTP version %q", proto))
+		return req, badRequest(fmt.Sprintf("malformed HTTP version %.20q", proto))
+	}
+	if major != 1 {
+		// HTTP/2 and later do not upgrade this way (RFC 9113 has no Upgrade, RFC 8441 has
+		// extended CONNECT); net/http answers such a request line with 505 too.
+		return req, &Error{Status: http.StatusHTTPVersionNotSupported, Err: fmt.Errorf("handshake: %s requests cannot be upgraded; only HTTP/1.1 ones", proto)}
 	}
 	req.Method, req.Target, req.ProtoMajor, req.ProtoMinor = method, target, major, minor
 	req.head = head
@@ -143,11 +154,20 @@ func ParseRequest(head string) (Request, error) {
 		case strings.EqualFold(name, "Sec-WebSocket-Version"):
 			field = &req.Version
 		case strings.EqualFold(name, "Origin"):
+			req.origins++
 			field = &req.Origin
 		case strings.EqualFold(name, "Sec-WebSocket-Protocol"):
 			field = &req.Protocol
 		case strings.EqualFold(name, "Sec-WebSocket-Extensions"):
 			field = &req.Extensions
+		case strings.EqualFold(name, "Content-Length"):
+			if value != "0" {
+				req.body = true
+			}
+			continue
+		case strings.EqualFold(name, "Transfer-Encoding"):
+			req.body = true
+			continue
 		default:
 			continue
 		}
@@ -163,6 +183,10 @@ func ParseRequest(head string) (Request, error) {
 	return req, nil
 }
 
+// isCTL reports whether r is a control character or a space, which a
+// request-target may not hold.
+func isCTL(r rune) bool { return r <= ' ' || r == 0x7f }
+
 // nextField cuts the next header field off *rest, the part of a request
 // head after the request line. more is false at the empty line that ends
 // the fields.
@@ -177,10 +201,16 @@ func nextField(rest *string) (name, value string, more bool, err error) {
 		return "", "", false, badRequest("folded header line")
 	}
 	name, value, ok := strings.Cut(line, ":")
-	if !ok || name == "" || strings.ContainsAny(name, " \t") {
-		return "", "", false, badRequest(fmt.Sprintf("malformed header line %q", line))
+	if !ok || !httpguts.ValidHeaderFieldName(name) {
+		return "", "", false, badRequest(fmt.Sprintf("malformed header line %.40q", line))
 	}
-	return name, strings.Trim(value, " \t"), true, nil
+	value = strings.Trim(value, " \t")
+	// RFC 9110, Section 5.5: "Field values containing CR, LF, or NUL characters are
+	// invalid and dangerous"; other controls but HTAB are not field-vchar either.
+	if !httpguts.ValidHeaderFieldValue(value) {
+		return "", "", false, badRequest(fmt.Sprintf("header field %s has a control character in its value", name))
+	}
+	return name, value, true, nil
 }
 
 // Header returns the value of the request's header field name, compared
@@ -245,6 +275,16 @@ func (r *Request) Check() error {
 	}
 	if r.Host == "" {
 		return badRequest("missing Host header")
+	}
+	if r.body {
+		// A GET has no content (RFC 9110, Section 9.3.1); one announced here would be
+		// read as WebSocket frames, the shape of request smuggling.
+		return badRequest("an upgrade request may not have a body (Content-Length or Transfer-Encoding)")
+	}
+	if r.origins > 1 {
+		// RFC 6454, Section 7.3: "The user agent MUST NOT include more than one Origin
+		// header field in any HTTP request."
+		return badRequest("more than one Origin header")
 	}
 	if !hasToken(r.Upgrade, "websocket") {
 		return badRequest(`Upgrade header does not contain "websocket"`)
@@ -328,8 +368,8 @@ func hostOfOrigin(origin string) (string, bool) {
 	if i := strings.IndexAny(rest, "/?#"); i >= 0 {
 		rest = rest[:i]
 	}
-	if _, hostport, ok := strings.Cut(rest, "@"); ok {
-		rest = hostport // userinfo has no place in an origin, but is not the host
+	if strings.Contains(rest, "@") {
+		return "", false // userinfo has no place in a serialized origin
 	}
 	return rest, rest != ""
 }

@@ -280,6 +280,24 @@ var headBuffers = sync.Pool{New: func() any { b := make([]byte, pooledHead); ret
 
 const pooledHead = 4096
 
+var errBareLF = &handshake.Error{Status: http.StatusBadRequest, Err: errors.New("server: request line or header field ends with a bare LF, not CRLF")}
+
+// bareLF reports whether b, from index from on, has an LF that no CR
+// precedes, before the head's empty line. The head did not end before
+// from, so only the bytes from there on are looked at.
+func bareLF(b []byte, from int) bool {
+	start := max(0, from-3)
+	if end := bytes.Index(b[start:], []byte("\r\n\r\n")); end >= 0 {
+		b = b[:start+end]
+	}
+	for i := from; i < len(b); i++ {
+		if b[i] == '\n' && (i == 0 || b[i-1] != '\r') {
+			return true
+		}
+	}
+	return false
+}
+
 var errHeaderTooLarge = &handshake.Error{Status: http.StatusRequestHeaderFieldsTooLarge, Err: errors.New("server: request header too large")}
 
 // UpgradeConn reads an opening handshake from nc, a connection just
@@ -320,6 +338,11 @@ func UpgradeConn(nc net.Conn, opts *Options) (*conn.Conn, handshake.Request, err
 		}
 		m, err := nc.Read(buf[n:])
 		if m > 0 {
+			if bareLF(buf[:n+m], n) {
+				// RFC 9112, Section 2.2 lets a server accept a bare LF; this one
+				// answers at once instead of waiting for a CRLF that will not come.
+				return nil, handshake.Request{}, fail(nc, errBareLF)
+			}
 			from := max(0, n-3)
 			n += m
 			if i := bytes.Index(buf[from:n], []byte("\r\n\r\n")); i >= 0 {
