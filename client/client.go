@@ -317,7 +317,7 @@ func (o *Options) handshake(nc net.Conn, u *url.URL) (*conn.Conn, *http.Response
 	br := bufio.NewReader(head)
 	resp, err := http.ReadResponse(br, &http.Request{Method: http.MethodGet, URL: u})
 	if err != nil {
-		return nil, nil, fmt.Errorf("client: reading the handshake response: %w", err)
+		return nil, nil, fmt.Errorf("client: reading the handshake response: %w", head.explain(err))
 	}
 	head.lift()
 	if o.Jar != nil {
@@ -374,7 +374,7 @@ func (o *Options) headLimit(r io.Reader) *headLimiter {
 
 func (l *headLimiter) Read(p []byte) (int, error) {
 	if l.left <= 0 {
-		return 0, fmt.Errorf("%w (%d bytes)", errHeadTooLarge, l.max)
+		return 0, l.err()
 	}
 	if len(p) > l.left {
 		p = p[:l.left]
@@ -386,6 +386,19 @@ func (l *headLimiter) Read(p []byte) (int, error) {
 
 // lift ends the limit, once the head has been read.
 func (l *headLimiter) lift() { l.left = math.MaxInt }
+
+// err is the error for a head that reached the limit.
+func (l *headLimiter) err() error { return fmt.Errorf("%w (%d bytes)", errHeadTooLarge, l.max) }
+
+// explain returns err, the error of reading a head, or the limit's error
+// if the head reached the limit: the parser may have failed first, on
+// the part of a line the limit cut.
+func (l *headLimiter) explain(err error) error {
+	if l.left <= 0 {
+		return l.err()
+	}
+	return err
+}
 
 // refusalBody bounds what Dial reads of the body of a response that
 // refused the upgrade: its first bytes, arriving within a short wait.
@@ -533,11 +546,12 @@ func (o *Options) connect(ctx context.Context, dialContext contextDialer, proxyU
 		nc.Close()
 		return nil, fmt.Errorf("client: CONNECT via proxy %s: %w", proxyURL.Redacted(), err)
 	}
-	br := bufio.NewReader(o.headLimit(nc))
+	head := o.headLimit(nc)
+	br := bufio.NewReader(head)
 	resp, err := http.ReadResponse(br, req)
 	if err != nil {
 		nc.Close()
-		return nil, fmt.Errorf("client: CONNECT via proxy %s: %w", proxyURL.Redacted(), err)
+		return nil, fmt.Errorf("client: CONNECT via proxy %s: %w", proxyURL.Redacted(), head.explain(err))
 	}
 	// The body of a refusal is not read: it may never end, and the
 	// connection is closed anyway.

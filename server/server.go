@@ -257,13 +257,16 @@ func appendFields(dst []byte, h http.Header) []byte {
 	return dst
 }
 
-// reject answers a failed handshake.
+// reject answers a failed handshake, and has net/http close the
+// connection after the answer: the client asked to switch protocols, not
+// for another request on it.
 func reject(w http.ResponseWriter, err error) {
 	status := http.StatusBadRequest
 	var he *handshake.Error
 	if errors.As(err, &he) {
 		status = he.Status
 	}
+	w.Header().Set("Connection", "close")
 	switch status {
 	case http.StatusUpgradeRequired:
 		w.Header().Set("Sec-WebSocket-Version", "13")
