@@ -53,13 +53,15 @@ func main() {
 }
 
 // options are the example's WebSocket options: permessage-deflate, which
-// every browser offers, and keepalive, which notices clients that vanish
-// without closing.
+// every browser offers, a read limit for what the page sends, keepalive,
+// which notices clients that vanish without closing, and a write timeout,
+// which drops clients that stop reading.
 var options = &server.Options{
 	Compression: &conn.Compression{},
 	Conn: conn.Options{
 		ReadLimit:         1 << 20,
 		KeepaliveInterval: 30 * time.Second,
+		WriteTimeout:      10 * time.Second, // a client that stops reading is dropped
 	},
 }
 

@@ -8,6 +8,7 @@ import (
 	"flag"
 	"log"
 	"net/http"
+	"time"
 
 	"github.com/rfc6455/websocket/autobahn/internal/subject"
 )
@@ -16,5 +17,8 @@ func main() {
 	addr := flag.String("addr", "127.0.0.1:9002", "address to listen on")
 	flag.Parse()
 	log.Printf("echoserver: listening on ws://%s/", *addr)
-	log.Fatal(http.ListenAndServe(*addr, subject.EchoHandler()))
+	// A zero http.Server lets a client hold a connection by sending its
+	// request slowly: every server should bound the request head's time.
+	srv := &http.Server{Addr: *addr, Handler: subject.EchoHandler(), ReadHeaderTimeout: 10 * time.Second}
+	log.Fatal(srv.ListenAndServe())
 }

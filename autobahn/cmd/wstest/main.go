@@ -37,6 +37,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/rfc6455/websocket/internal/wstest"
 )
@@ -124,7 +125,7 @@ func run() int {
 			return 2
 		}
 		fmt.Printf("fuzzing server on ws://%s, %d cases\n", l.Addr(), len(sel))
-		hs := &http.Server{Handler: h}
+		hs := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
 		go func() {
 			if err := hs.Serve(l); err != nil && !errors.Is(err, http.ErrServerClosed) {
 				fmt.Fprintln(os.Stderr, err)
