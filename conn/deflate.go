@@ -184,20 +184,33 @@ func (c *Conn) inflate(p []byte) (n int, done bool, err error) {
 // reports whether the message ended.
 func (c *Conn) inflateInto(dst *[]byte) (bool, error) {
 	b := *dst
-	// Grow only when little room is left: the end of a message that fits
-	// is often learnt from a read that returns no bytes, which should not
-	// cost the caller a larger buffer.
-	if cap(b)-len(b) < 512 {
-		grow := max(len(b), 16<<10)
-		if limit := c.opts.ReadLimit; limit > 0 {
-			grow = int(min(int64(grow), limit-c.msgSize+1))
+	if cap(b)-len(b) < probeSize {
+		// Little room is left: decompress into a probe first. The end of a
+		// message that fits is often learnt from a read that returns no
+		// bytes, which should not cost the caller a larger buffer.
+		pp := probes.Get().(*[probeSize]byte)
+		defer probes.Put(pp)
+		n, done, err := c.inflate(pp[:])
+		if n > cap(b)-len(b) {
+			m := max(len(b), 16<<10)
+			if limit := c.opts.ReadLimit; limit > 0 {
+				m = int(min(int64(m), limit-c.msgSize+int64(n)))
+			}
+			b = grow(b, max(m, n))
 		}
-		b = append(b[:cap(b)], make([]byte, grow)...)[:len(b)]
+		*dst = append(b, pp[:n]...)
+		return done, err
 	}
 	n, done, err := c.inflate(b[len(b):cap(b)])
 	*dst = b[:len(b)+n]
 	return done, err
 }
+
+// probeSize is the size of the probes inflateInto decompresses into when
+// the caller's buffer is nearly full.
+const probeSize = 512
+
+var probes = sync.Pool{New: func() any { return new([probeSize]byte) }}
 
 // discardCompressed skips the rest of a compressed message. With context
 // takeover it must still be decompressed, since the peer's later messages

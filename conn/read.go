@@ -98,6 +98,12 @@ func (c *Conn) readMessage(buf []byte) (MessageType, []byte, error) {
 			if n := len(buf); cap(buf) > n && len(chunk) > 0 && &buf[:n+1][n] == &chunk[0] {
 				buf = buf[:n+len(chunk)] // read in place by readDirect
 			} else {
+				if cap(buf)-len(buf) < len(chunk) {
+					// At most double what has arrived, and no further than the
+					// frame's end.
+					n := min(max(len(buf), 64<<10), len(chunk)+int(min(c.dec.Remaining(), 1<<30)))
+					buf = grow(buf, max(n, len(chunk)))
+				}
 				buf = append(buf, chunk...)
 			}
 		case msgEnd:
@@ -481,9 +487,7 @@ func (c *Conn) readDirect(dst *[]byte) ([]byte, error) {
 	b := *dst
 	remaining := c.dec.Remaining()
 	if cap(b)-len(b) < len(c.rbuf) {
-		grow := int64(max(len(b), 64<<10))
-		grow = min(grow, remaining)
-		b = append(b[:cap(b)], make([]byte, grow)...)[:len(b)]
+		b = grow(b, int(min(int64(max(len(b), 64<<10)), remaining)))
 		*dst = b
 	}
 	space := b[len(b):cap(b)]
@@ -496,6 +500,14 @@ func (c *Conn) readDirect(dst *[]byte) ([]byte, error) {
 	}
 	_, chunk, _, _ := c.dec.Next(space[:n]) // EventPayload of exactly these n bytes
 	return chunk, nil
+}
+
+// grow returns b with room for n more bytes: an array of exactly that
+// size, where append would round it up further.
+func grow(b []byte, n int) []byte {
+	nb := make([]byte, len(b), len(b)+n)
+	copy(nb, b)
+	return nb
 }
 
 // fill reads more bytes into rbuf. The decoder has consumed everything
