@@ -127,6 +127,12 @@ type Options struct {
 	// Zero means 256 KiB, as much as browsers accept.
 	MaxHeaderBytes int
 
+	// HTTP2, if not nil, opens the WebSocket as a stream of an HTTP/2
+	// connection it holds (RFC 8441), shared with the other Dials that
+	// use it, when the server allows; otherwise Dial upgrades an
+	// HTTP/1.1 connection as usual. See HTTP2.
+	HTTP2 *HTTP2
+
 	// Compression, if not nil, offers permessage-deflate (RFC 7692), the
 	// compression browsers use; Conn.Extensions tells whether the server
 	// accepted it. Its fields are what the client asks for (see
@@ -243,6 +249,12 @@ func Dial(ctx context.Context, rawURL string, opts *Options) (*conn.Conn, *http.
 	defer cancel()
 
 	addr := hostPort(u.Host, secure)
+	if h := opts.HTTP2; h != nil && (secure || h.Cleartext) {
+		c, resp, err := opts.dialHTTP2(ctx, u, addr)
+		if !errors.Is(err, errNoExtendedConnect) {
+			return c, resp, err
+		}
+	}
 	nc, err := opts.dial(ctx, u, addr, secure)
 	if err != nil {
 		return nil, nil, err
@@ -294,20 +306,7 @@ func hostPort(host string, secure bool) string {
 // handshake writes the request on nc and checks the response.
 func (o *Options) handshake(nc net.Conn, u *url.URL) (*conn.Conn, *http.Response, error) {
 	key := handshake.NewKey()
-	header := o.Header
-	if o.Jar != nil {
-		if cookies := o.Jar.Cookies(httpURL(u)); len(cookies) > 0 {
-			header = header.Clone()
-			if header == nil {
-				header = http.Header{}
-			}
-			var parts []string
-			for _, c := range cookies {
-				parts = append(parts, c.String())
-			}
-			header.Set("Cookie", strings.Join(parts, "; "))
-		}
-	}
+	header := o.requestHeader(u)
 	offer, offerHeader := o.deflateOffer()
 	req := handshake.AppendRequest(make([]byte, 0, 512), u, o.Host, key, o.Subprotocols, offerHeader, header)
 	if _, err := nc.Write(req); err != nil {
@@ -352,6 +351,25 @@ func (o *Options) handshake(nc net.Conn, u *url.URL) (*conn.Conn, *http.Response
 	}
 	nc.SetDeadline(time.Time{})
 	return c, resp, nil
+}
+
+// requestHeader returns the extra fields of a request for u: Header, and
+// the cookies of Jar.
+func (o *Options) requestHeader(u *url.URL) http.Header {
+	header := o.Header.Clone()
+	if header == nil {
+		header = http.Header{}
+	}
+	if o.Jar != nil {
+		if cookies := o.Jar.Cookies(httpURL(u)); len(cookies) > 0 {
+			var parts []string
+			for _, c := range cookies {
+				parts = append(parts, c.String())
+			}
+			header.Set("Cookie", strings.Join(parts, "; "))
+		}
+	}
+	return header
 }
 
 // A headLimiter bounds the bytes an HTTP response head may take: once

@@ -51,8 +51,27 @@ func TestRequestCheck(t *testing.T) {
 		name:   "RFC 6455 1.2 sample",
 		change: func(r *Request) {},
 	}, {
-		name:   "HTTP/2.0 framing of the fields is fine",
-		change: func(r *Request) { r.ProtoMajor, r.ProtoMinor = 2, 0 },
+		name:       "HTTP/2 GET",
+		change:     func(r *Request) { r.ProtoMajor, r.ProtoMinor = 2, 0 },
+		wantStatus: http.StatusMethodNotAllowed,
+	}, {
+		name: "HTTP/2 extended CONNECT (RFC 8441)",
+		change: func(r *Request) {
+			*r = Request{Method: "CONNECT", ProtoMajor: 2, Host: "h", ConnectProtocol: "websocket", Version: "13"}
+		},
+	}, {
+		name: "HTTP/2 extended CONNECT for another protocol",
+		change: func(r *Request) {
+			*r = Request{Method: "CONNECT", ProtoMajor: 2, Host: "h", ConnectProtocol: "webtransport", Version: "13"}
+		},
+		wantStatus: http.StatusBadRequest,
+	}, {
+		name: "HTTP/2 extended CONNECT, version 8",
+		change: func(r *Request) {
+			*r = Request{Method: "CONNECT", ProtoMajor: 2, Host: "h", ConnectProtocol: "websocket", Version: "8"}
+		},
+		wantStatus: http.StatusUpgradeRequired,
+		wantErr:    ErrBadVersion,
 	}, {
 		name:   "tokens are case-insensitive and in lists",
 		change: func(r *Request) { r.Upgrade = "foo, WebSocket"; r.Connection = "keep-alive,  UPGRADE" },

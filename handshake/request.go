@@ -61,6 +61,13 @@ type Request struct {
 	Protocol   string // Sec-WebSocket-Protocol
 	Extensions string // Sec-WebSocket-Extensions
 
+	// ConnectProtocol is the :protocol pseudo-header of an HTTP/2
+	// extended CONNECT ([RFC 8441, Section 4]), "websocket" for a
+	// WebSocket, or "" for an HTTP/1.1 request.
+	//
+	// [RFC 8441, Section 4]: https://www.rfc-editor.org/rfc/rfc8441#section-4
+	ConnectProtocol string
+
 	head    string      // the raw head ParseRequest parsed, or ""
 	header  http.Header // the header FromHTTP took, or nil
 	origins int         // number of Origin fields, when more than one
@@ -73,21 +80,22 @@ func FromHTTP(r *http.Request) Request {
 	h := r.Header
 	keys := h.Values("Sec-Websocket-Key")
 	req := Request{
-		Method:     r.Method,
-		Target:     r.RequestURI,
-		ProtoMajor: r.ProtoMajor,
-		ProtoMinor: r.ProtoMinor,
-		Host:       r.Host,
-		Upgrade:    joined(h, "Upgrade"),
-		Connection: joined(h, "Connection"),
-		KeyCount:   len(keys),
-		Version:    joined(h, "Sec-Websocket-Version"),
-		Origin:     h.Get("Origin"),
-		Protocol:   joined(h, "Sec-Websocket-Protocol"),
-		Extensions: joined(h, "Sec-Websocket-Extensions"),
-		header:     h,
-		origins:    len(h.Values("Origin")),
-		body:       r.ContentLength != 0 || len(r.TransferEncoding) > 0,
+		Method:          r.Method,
+		Target:          r.RequestURI,
+		ProtoMajor:      r.ProtoMajor,
+		ProtoMinor:      r.ProtoMinor,
+		Host:            r.Host,
+		Upgrade:         joined(h, "Upgrade"),
+		Connection:      joined(h, "Connection"),
+		KeyCount:        len(keys),
+		Version:         joined(h, "Sec-Websocket-Version"),
+		Origin:          h.Get("Origin"),
+		Protocol:        joined(h, "Sec-Websocket-Protocol"),
+		Extensions:      joined(h, "Sec-Websocket-Extensions"),
+		ConnectProtocol: h.Get(":protocol"),
+		header:          h,
+		origins:         len(h.Values("Origin")),
+		body:            r.ContentLength > 0 || len(r.TransferEncoding) > 0,
 	}
 	if len(keys) > 0 {
 		req.Key = keys[0]
@@ -262,10 +270,17 @@ func (r *Request) Header(name string) string {
 	return found
 }
 
-// Check reports whether r is a valid opening handshake of RFC 6455,
-// Section 4.2.1. Failures are *[Error]s; see the package documentation
-// for their statuses. Check does not look at Origin; see [CheckOrigin].
+// Check reports whether r is a valid opening handshake: an HTTP/1.1
+// upgrade as RFC 6455, Section 4.2.1 describes it, or an HTTP/2 extended
+// CONNECT as [RFC 8441, Section 5] does. Failures are *[Error]s; see the
+// package documentation for their statuses. Check does not look at
+// Origin; see [CheckOrigin].
+//
+// [RFC 8441, Section 5]: https://www.rfc-editor.org/rfc/rfc8441#section-5
 func (r *Request) Check() error {
+	if r.ProtoMajor == 2 {
+		return r.checkConnect()
+	}
 	// "The method of the request MUST be GET, and the HTTP version MUST be at least 1.1."
 	if r.Method != http.MethodGet {
 		return &Error{Status: http.StatusMethodNotAllowed, Err: errors.New("handshake: method " + r.Method + " is not GET")}
@@ -308,6 +323,33 @@ func (r *Request) Check() error {
 		return badRequest("more than one Sec-WebSocket-Key header")
 	case !validKey(r.Key):
 		return badRequest("Sec-WebSocket-Key is not the base64 of 16 bytes")
+	}
+	return nil
+}
+
+// checkConnect is Check for an HTTP/2 request.
+func (r *Request) checkConnect() error {
+	// RFC 8441, Section 5: "The :method pseudo-header field MUST be set to CONNECT" and
+	// "the :protocol pseudo-header field MUST be included ... set to websocket".
+	if r.Method != http.MethodConnect {
+		return &Error{Status: http.StatusMethodNotAllowed, Err: errors.New("handshake: an HTTP/2 WebSocket request must be an extended CONNECT, not " + r.Method)}
+	}
+	if !strings.EqualFold(r.ConnectProtocol, "websocket") {
+		return badRequest(fmt.Sprintf("extended CONNECT for protocol %.30q, not websocket", r.ConnectProtocol))
+	}
+	if r.body {
+		return badRequest("an extended CONNECT for a WebSocket may not announce a body length")
+	}
+	if r.origins > 1 {
+		return badRequest("more than one Origin header")
+	}
+	// Section 5: Sec-WebSocket-Version is used as in RFC 6455; Sec-WebSocket-Key and
+	// Sec-WebSocket-Accept "are not used", so they are not checked.
+	if strings.TrimSpace(r.Version) != "13" {
+		if r.Version == "" {
+			return badRequest("missing Sec-WebSocket-Version header")
+		}
+		return &Error{Status: http.StatusUpgradeRequired, Err: ErrBadVersion}
 	}
 	return nil
 }

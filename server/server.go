@@ -177,48 +177,62 @@ func (eofReader) Read([]byte) (int, error) { return 0, io.EOF }
 
 var noOptions Options
 
-// Upgrade upgrades the HTTP/1.1 request r to a WebSocket connection. On
-// success the 101 response has been written, with the fields of
-// Options.Header and of w.Header(), the connection hijacked from net/http,
-// and any bytes net/http had already read from it are the start of the
-// Conn's input. On failure Upgrade has answered with the right status
-// (400, 403, 405 or 426 for a bad request, 500 for options out of range
-// or a connection that cannot be hijacked) and returns the reason: a
-// *handshake.Error for a bad request.
+// Upgrade upgrades the request r to a WebSocket connection: an HTTP/1.1
+// upgrade request, or an HTTP/2 extended CONNECT ([RFC 8441]), which
+// browsers send when the server allows it (see the package documentation).
+// On failure Upgrade has answered with the right status (400, 403, 405 or
+// 426 for a bad request, 500 for options out of range or a connection that
+// cannot be hijacked) and returns the reason: a *handshake.Error for a bad
+// request.
 //
-// Upgrade clears the deadlines http.Server set on the connection.
-// HTTP/2 requests cannot be upgraded (RFC 8441 is not supported).
+// Over HTTP/1.1, on success the 101 response has been written, with the
+// fields of Options.Header and of w.Header(), the connection hijacked from
+// net/http, and any bytes net/http had already read from it are the start
+// of the Conn's input. Upgrade clears the deadlines http.Server set on the
+// connection.
+//
+// Over HTTP/2, on success the 200 response has been sent, with the same
+// fields, and the Conn runs over the request's stream: closing it ends the
+// stream rather than a TCP connection, and the handler must not return
+// while the Conn is in use, since the stream ends when it does (Handler
+// keeps to that). Upgrade clears the read and write deadlines http.Server
+// set on the stream.
 //
 // The Conn reads through the buffer of the bufio.Reader that Hijack
 // returns, when it is large enough, rather than allocate one of its own:
 // net/http keeps that reader alive while the handler runs and never reuses
 // it for a hijacked connection. A ResponseWriter whose Hijacker pools its
 // readers for reuse must not be given to Upgrade.
+//
+// [RFC 8441]: https://www.rfc-editor.org/rfc/rfc8441
 func Upgrade(w http.ResponseWriter, r *http.Request, opts *Options) (*conn.Conn, error) {
 	if opts == nil {
 		opts = &noOptions
 	}
 	if err := opts.validate(); err != nil {
-		reject(w, errInternal)
+		reject(w, r, errInternal)
 		return nil, err
 	}
 	// The handler's own fields go out with the 101, as with any response,
 	// except those the handshake sets itself.
 	extra := w.Header()
 	if err := optcheck.Header("server: the ResponseWriter's Header", extra); err != nil {
-		reject(w, errInternal)
+		reject(w, r, errInternal)
 		return nil, err
 	}
 	req := handshake.FromHTTP(r)
 	agreed, err := opts.check(&req)
 	if err != nil {
-		reject(w, err)
+		reject(w, r, err)
 		return nil, err
+	}
+	if r.ProtoMajor == 2 {
+		return upgradeStream(w, r, &req, agreed, opts)
 	}
 	nc, brw, err := http.NewResponseController(w).Hijack()
 	if err != nil {
 		err = fmt.Errorf("server: cannot hijack the connection of an %s request: %w", r.Proto, err)
-		reject(w, errInternal)
+		reject(w, r, errInternal)
 		return nil, err
 	}
 	agreed.ReadBuffer, agreed.Buffered = takeReadBuffer(brw.Reader)
@@ -260,7 +274,7 @@ func appendFields(dst []byte, h http.Header) []byte {
 // reject answers a failed handshake, and has net/http close the
 // connection after the answer: the client asked to switch protocols, not
 // for another request on it.
-func reject(w http.ResponseWriter, err error) {
+func reject(w http.ResponseWriter, r *http.Request, err error) {
 	status := http.StatusBadRequest
 	var he *handshake.Error
 	if errors.As(err, &he) {
@@ -271,7 +285,11 @@ func reject(w http.ResponseWriter, err error) {
 	case http.StatusUpgradeRequired:
 		w.Header().Set("Sec-WebSocket-Version", "13")
 	case http.StatusMethodNotAllowed:
-		w.Header().Set("Allow", http.MethodGet)
+		allow := http.MethodGet
+		if r.ProtoMajor == 2 {
+			allow = http.MethodConnect // RFC 8441
+		}
+		w.Header().Set("Allow", allow)
 	}
 	http.Error(w, err.Error(), status)
 }
@@ -457,7 +475,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.mu.Lock()
 	if h.shutdown {
 		h.mu.Unlock()
-		reject(w, errShuttingDown)
+		reject(w, r, errShuttingDown)
 		h.upgradeFailed(r, errShuttingDown)
 		return
 	}

@@ -26,7 +26,7 @@ func TestEcho(t *testing.T) {
 		welcome string
 	}{
 		{path: "/ws"},
-		{path: "/push", welcome: "welcome! every message you send comes back"},
+		{path: "/push", welcome: "welcome over HTTP/1.1 (GET)! every message you send comes back"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.path, func(t *testing.T) {
