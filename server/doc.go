@@ -34,6 +34,12 @@
 // is allowed in Options.OriginPatterns (the defence against cross-site
 // WebSocket hijacking of [RFC 6455, Section 10.2]).
 //
+// Upgrade also accepts WebSockets over HTTP/2 ([RFC 8441]): browsers open
+// them as streams of the page's connection when the server allows
+// extended CONNECT, which net/http in Go 1.26 does only when the process
+// starts with GODEBUG=http2xconnect=1. The handler must then not return
+// while the Conn is in use. See the README for what else differs.
+//
 // An http.Server in front of Upgrade should set ReadHeaderTimeout, as
 // every server facing the internet should: its zero value lets a client
 // hold a connection by sending its request slowly.
@@ -52,4 +58,5 @@
 //
 // [RFC 6455, Section 4.2]: https://www.rfc-editor.org/rfc/rfc6455#section-4.2
 // [RFC 6455, Section 10.2]: https://www.rfc-editor.org/rfc/rfc6455#section-10.2
+// [RFC 8441]: https://www.rfc-editor.org/rfc/rfc8441
 package server

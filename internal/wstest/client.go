@@ -1,8 +1,11 @@
 package wstest
 
 import (
+	"bufio"
 	"context"
 	"fmt"
+	"net"
+	"net/http"
 	"net/url"
 	"sync"
 	"time"
@@ -29,6 +32,15 @@ type Client struct {
 	// OnResult, if set, is called after each case (from the goroutine
 	// that ran it).
 	OnResult func(*Result)
+
+	// Dial, if set, opens the connection of each case in place of the
+	// suite's own TCP connection and HTTP/1.1 handshake: it returns a
+	// connection whose opening handshake is done, such as a stream of an
+	// HTTP/2 connection (RFC 8441), offering extensions (a
+	// Sec-WebSocket-Extensions value) unless it is "", and the header of
+	// the server's answer. Closing the connection is then what closing
+	// TCP is to the verdicts.
+	Dial func(ctx context.Context, extensions string) (net.Conn, http.Header, error)
 }
 
 // Run runs the cases and returns their results in case order. It returns
@@ -85,7 +97,16 @@ func (c *Client) runOne(ctx context.Context, u *url.URL, cs Case, mu *sync.Mutex
 	if cs.deflate != nil {
 		offer = cs.deflate.header()
 	}
-	nc, br, resp, pmd, err := dial(hctx, u, "AutobahnTestSuite-Go/wstest", offer)
+	var nc net.Conn
+	var br *bufio.Reader
+	var resp *http.Response
+	var pmd *pmdParams
+	var err error
+	if c.Dial != nil {
+		nc, br, resp, pmd, err = c.dialWith(hctx, offer)
+	} else {
+		nc, br, resp, pmd, err = dial(hctx, u, "AutobahnTestSuite-Go/wstest", offer)
+	}
 	cancel()
 	mu.Lock()
 	if *agent == "" && resp != nil {
@@ -108,4 +129,19 @@ func (c *Client) runOne(ctx context.Context, u *url.URL, cs Case, mu *sync.Mutex
 	defer stop()
 	s.run(cs.Limit)
 	return s.resultFor(a, started, time.Since(started))
+}
+
+// dialWith opens a case's connection with c.Dial.
+func (c *Client) dialWith(ctx context.Context, offer string) (net.Conn, *bufio.Reader, *http.Response, *pmdParams, error) {
+	nc, header, err := c.Dial(ctx, offer)
+	if err != nil {
+		return nil, nil, nil, nil, fmt.Errorf("%w: %v", errHandshake, err)
+	}
+	resp := &http.Response{StatusCode: http.StatusOK, Header: header}
+	pmd, err := responseParams(header, offer != "")
+	if err != nil {
+		nc.Close()
+		return nil, nil, resp, nil, fmt.Errorf("%w: %v", errHandshake, err)
+	}
+	return nc, bufio.NewReaderSize(nc, 64<<10), resp, pmd, nil
 }

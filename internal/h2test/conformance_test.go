@@ -1,0 +1,135 @@
+//lint:file-ignore SA1019 x/net's http2.Transport is deprecated for net/http's, which cannot send an extended CONNECT (RFC 8441) in Go 1.26.
+
+package h2test
+
+import (
+	"context"
+	"crypto/tls"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"testing"
+	"time"
+
+	"golang.org/x/net/http2"
+
+	"github.com/rfc6455/websocket/conn"
+	"github.com/rfc6455/websocket/internal/h2stream"
+	"github.com/rfc6455/websocket/internal/wstest"
+	"github.com/rfc6455/websocket/server"
+)
+
+// informational are the cases Autobahn always judges INFORMATIONAL.
+var informational = map[string]bool{"7.1.6": true, "7.13.1": true, "7.13.2": true}
+
+// TestConformance runs the Go-native Autobahn catalogue against our server
+// over HTTP/2: every case opens its WebSocket as an extended CONNECT stream
+// of one h2c connection, and the suite speaks its raw frames on the
+// stream. Sections 1-7, 9 and 10 run in full; of 12 and 13, the rows the
+// autobahn package runs by default (WSTEST_DEFLATE=full runs all). The
+// client role is not covered over HTTP/2: the suite's fuzzing server takes
+// HTTP/1.1 upgrades only.
+func TestConformance(t *testing.T) {
+	echo := &server.Handler{
+		Options: &server.Options{Compression: &conn.Compression{}, Conn: conn.Options{ReadLimit: 64 << 20, CompressionThreshold: -1}},
+		Serve: func(c *conn.Conn, r *http.Request) {
+			var buf []byte
+			for {
+				typ, msg, err := c.Read(ctx, buf[:0])
+				if err != nil || c.Write(ctx, typ, msg) != nil {
+					return
+				}
+				buf = msg
+			}
+		},
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := new(http.Protocols)
+	p.SetUnencryptedHTTP2(true)
+	hs := &http.Server{Handler: echo, Protocols: p, ReadHeaderTimeout: 5 * time.Second,
+		HTTP2: &http.HTTP2Config{MaxReceiveBufferPerConnection: 64 << 20, MaxReceiveBufferPerStream: 32 << 20}}
+	go hs.Serve(ln)
+	defer hs.Close()
+
+	transport := &http2.Transport{
+		AllowHTTP: true,
+		DialTLSContext: func(ctx context.Context, network, addr string, _ *tls.Config) (net.Conn, error) {
+			var d net.Dialer
+			return d.DialContext(ctx, network, addr)
+		},
+	}
+	defer transport.CloseIdleConnections()
+	target := "http://" + ln.Addr().String() + "/"
+	dial := func(ctx context.Context, extensions string) (net.Conn, http.Header, error) {
+		pr, pw := io.Pipe()
+		req, err := http.NewRequestWithContext(context.WithoutCancel(ctx), http.MethodConnect, target, pr)
+		if err != nil {
+			return nil, nil, err
+		}
+		req.Header.Set(":protocol", "websocket")
+		req.Header.Set("Sec-WebSocket-Version", "13")
+		if extensions != "" {
+			req.Header.Set("Sec-WebSocket-Extensions", extensions)
+		}
+		resp, err := transport.RoundTrip(req)
+		if err != nil {
+			pw.Close()
+			return nil, nil, err
+		}
+		if resp.StatusCode != http.StatusOK {
+			resp.Body.Close()
+			pw.Close()
+			return nil, nil, fmt.Errorf("extended CONNECT answered %s", resp.Status)
+		}
+		stream := h2stream.Stream{
+			Write: pw.Write,
+			Abort: func() { pw.CloseWithError(io.ErrClosedPipe) },
+			End:   func() { pw.Close() },
+		}
+		return h2stream.New(resp.Body, stream, nil, h2stream.Addr(ln.Addr().String())), resp.Header, nil
+	}
+
+	var exclude []string
+	if testing.Short() || raceEnabled {
+		// Messages of up to 16 MiB: the autobahn package runs them under
+		// the race detector, over TCP.
+		exclude = append(exclude, "9.*")
+	}
+	if os.Getenv("WSTEST_DEFLATE") != "full" {
+		for row := 1; row <= 18; row++ {
+			if row != 1 && row != 3 && row != 4 && row != 11 {
+				exclude = append(exclude, fmt.Sprintf("12.*.%d", row), fmt.Sprintf("13.*.%d", row))
+			}
+		}
+	}
+	cases, err := wstest.Select(wstest.Catalogue(), []string{"*"}, exclude)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &wstest.Client{Agent: "rfc6455-websocket-h2", Cases: cases, Parallel: 4, Dial: dial, URL: "ws://" + ln.Addr().String() + "/"}
+	results, err := c.Run(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(results) != len(cases) {
+		t.Fatalf("%d results for %d cases", len(results), len(cases))
+	}
+	counts := map[wstest.Behavior]int{}
+	for _, r := range results {
+		counts[r.Behavior]++
+		want := wstest.OK
+		if informational[r.ID] {
+			want = wstest.Informational
+		}
+		closeOK := r.BehaviorClose == wstest.OK || r.BehaviorClose == wstest.Informational
+		if r.Behavior != want || !closeOK {
+			t.Errorf("case %s: behavior %s, close %s: %s / %s", r.ID, r.Behavior, r.BehaviorClose, r.Result, r.ResultClose)
+		}
+	}
+	t.Logf("%d cases over HTTP/2: %v", len(results), counts)
+}
