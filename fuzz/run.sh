@@ -17,7 +17,7 @@
 #   REGEXP picks targets by "package/Target" (default: all)
 #
 # A crash is reported, its input written to testdata/fuzz by go test, and
-# the script exits 1. Expected time: the number of targets (17 today) times
+# the script exits 1. The logs of the runs stay in the directory it names. Expected time: the number of targets (17 today) times
 # DURATION, divided by JOBS.
 set -euo pipefail
 
@@ -41,7 +41,7 @@ while [[ $# -gt 0 ]]; do
 done
 cd "$root"
 logs=$(mktemp -d)
-trap 'rm -rf "$logs"' EXIT
+echo "run.sh: logs in $logs"
 cache=$(go env GOCACHE)/fuzz
 
 targets=()
@@ -122,10 +122,15 @@ for t in "${targets[@]}"; do
 		dir="$(go list -f '{{.Dir}}' "$pkg")/testdata/fuzz/$target"
 		mkdir -p "$dir"
 		# The smallest entries of the cache's corpus that are not kept yet.
-		find "$cache/$pkg/$target" -type f -printf '%s %p\n' | sort -n | cut -d' ' -f2- |
-			while read -r f; do
-				[[ -e "$dir/$(basename "$f")" ]] || echo "$f"
-			done | head -n "$keep" | xargs -r cp -t "$dir"
+		mapfile -t entries < <(find "$cache/$pkg/$target" -type f -printf '%s %p\n' | sort -n | cut -d' ' -f2-)
+		kept=0
+		for f in "${entries[@]}"; do
+			((kept < keep)) || break
+			if [[ ! -e "$dir/$(basename "$f")" ]]; then
+				cp "$f" "$dir/"
+				kept=$((kept + 1))
+			fi
+		done
 	fi
 done
 cat "$out"
