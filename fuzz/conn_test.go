@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"compress/flate"
 	"context"
-	"errors"
-	"io"
 	"net"
 	"testing"
 	"time"
@@ -108,21 +106,7 @@ func readUntilFailure(t *testing.T, input []byte, agreed *conn.Handshake, opts *
 	for {
 		typ, msg, err := c.Read(ctx, buf[:0])
 		if err != nil {
-			var pe *frame.ProtocolError
-			var ce *conn.CloseError
-			switch {
-			case errors.As(err, &pe):
-				if !pe.Code.IsValid() {
-					t.Fatalf("protocol error with close code %v, which may not be sent", pe.Code)
-				}
-			case errors.As(err, &ce):
-			case errors.Is(err, io.ErrClosedPipe):
-				// Our end went away while the Conn was answering.
-			case errors.Is(err, context.DeadlineExceeded):
-				t.Fatalf("Conn hung on %x", input)
-			default:
-				t.Fatalf("unclassified error %v", err)
-			}
+			checkReadError(t, err)
 			return
 		}
 		if len(msg) > int(opts.ReadLimit) || (typ != conn.Text && typ != conn.Binary) {
