@@ -99,10 +99,7 @@ func (c *Conn) readMessage(buf []byte) (MessageType, []byte, error) {
 				buf = buf[:n+len(chunk)] // read in place by readDirect
 			} else {
 				if cap(buf)-len(buf) < len(chunk) {
-					// At most double what has arrived, and no further than the
-					// frame's end.
-					n := min(max(len(buf), 64<<10), len(chunk)+int(min(c.dec.Remaining(), 1<<30)))
-					buf = grow(buf, max(n, len(chunk)))
+					buf = grow(buf, c.growth(len(buf), len(chunk)))
 				}
 				buf = append(buf, chunk...)
 			}
@@ -479,15 +476,14 @@ func (c *Conn) alive(ev frame.Event, payload int) {
 
 // readDirect reads payload of the current data frame straight into the
 // spare capacity of *dst, unmasking it there, which saves a copy and lets
-// one system call read far more than rbuf holds. It grows *dst at most to
-// twice what has arrived (and at least 64 KiB), never to a length the peer
-// merely announced. The caller makes sure rbuf is empty and the decoder is
-// inside a data frame's payload.
+// one system call read far more than rbuf holds. It grows *dst as
+// [Conn.growth] says. The caller makes sure rbuf is empty and the decoder
+// is inside a data frame's payload.
 func (c *Conn) readDirect(dst *[]byte) ([]byte, error) {
 	b := *dst
 	remaining := c.dec.Remaining()
 	if cap(b)-len(b) < len(c.rbuf) {
-		b = grow(b, int(min(int64(max(len(b), 64<<10)), remaining)))
+		b = grow(b, c.growth(len(b), 0))
 		*dst = b
 	}
 	space := b[len(b):cap(b)]
@@ -500,6 +496,29 @@ func (c *Conn) readDirect(dst *[]byte) ([]byte, error) {
 	}
 	_, chunk, _, _ := c.dec.Next(space[:n]) // EventPayload of exactly these n bytes
 	return chunk, nil
+}
+
+// growth returns how many bytes of room to add to a message buffer holding
+// have bytes, when pending bytes of the message (counted in msgSize) must
+// go in now. It at most doubles what has arrived (adding at least 64 KiB),
+// so that a peer that announces a long frame and sends little of it gets
+// little memory. It goes no further than the end of a final frame, where
+// the message ends, nor past the read limit. A frame that is not final
+// does not bound the growth: a message sent in many small fragments must
+// still grow by doubling, or each fragment would copy the whole message
+// again. When the frame would end a little past one doubling, it grows to
+// the frame's end at once, which spares a last copy of the whole message
+// for its final few bytes.
+func (c *Conn) growth(have, pending int) int {
+	n := int64(max(have, 64<<10))
+	if c.fin {
+		if end := int64(pending) + c.dec.Remaining(); end <= n+n/4 {
+			n = end
+		}
+	} else if limit := c.opts.ReadLimit; limit > 0 {
+		n = min(n, int64(pending)+limit-c.msgSize)
+	}
+	return max(int(min(n, 1<<30)), pending)
 }
 
 // grow returns b with room for n more bytes: an array of exactly that
