@@ -399,6 +399,7 @@ func frameRows() []serverRow {
 		serverRow{name: "fragments over the read limit", send: concat(clientFrame(false, 0, frame.OpBinary, make([]byte, readLimit/2)), clientFrame(false, 0, 0, make([]byte, readLimit/2)), clientFrame(true, 0, 0, []byte("x"))), closeCode: 1009, err: protocolError(1009), memory: limitMemory},
 		serverRow{name: "too many fragments", send: tooManyFragments(), closeCode: 1008, err: protocolError(1008)},
 		serverRow{name: "a message at the read limit", send: concat(clientFrame(true, 0, frame.OpBinary, make([]byte, readLimit)), bye), closeCode: 1000, err: closeError(1000), memory: limitMemory},
+		serverRow{name: "a message at the read limit in the most fragments allowed", send: concat(inFragments(readLimit, maxFragments), bye), closeCode: 1000, err: closeError(1000), memory: limitMemory, reason: "the buffer grows by doubling, not by one fragment at a time"},
 	)
 	return rows
 }
@@ -410,6 +411,16 @@ func tooManyFragments() []byte {
 		b = append(b, clientFrame(false, 0, 0, nil)...)
 	}
 	return b
+}
+
+// inFragments returns a binary message of size bytes sent in n fragments,
+// the last of which carries what does not divide evenly.
+func inFragments(size, n int) []byte {
+	b := clientFrame(false, 0, frame.OpBinary, make([]byte, size/n))
+	for range n - 2 {
+		b = append(b, clientFrame(false, 0, frame.OpContinuation, make([]byte, size/n))...)
+	}
+	return append(b, clientFrame(true, 0, frame.OpContinuation, make([]byte, size-(n-1)*(size/n)))...)
 }
 
 // deflate compresses p as a permessage-deflate message with
