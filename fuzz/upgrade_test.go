@@ -34,7 +34,7 @@ func (c *memConn) SetWriteDeadline(time.Time) error { return nil }
 // FuzzUpgradeConn feeds raw bytes to the server's raw upgrade path. It
 // must never panic; it either upgrades, answering a 101 whose accept
 // value matches the key, or answers with one of the documented error
-// statuses and closes the connection.
+// statuses (server's package documentation) and closes the connection.
 func FuzzUpgradeConn(f *testing.F) {
 	f.Add([]byte("GET /chat HTTP/1.1\r\nHost: server.example.com\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"))
 	f.Add([]byte("GET / HTTP/1.1\r\nHost: h\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 8\r\nOrigin: http://x\r\n\r\n"))
@@ -62,7 +62,7 @@ func FuzzUpgradeConn(f *testing.F) {
 			return
 		}
 		switch he.Status {
-		case 400, 403, 405, 426, 431:
+		case 400, 403, 405, 426, 431, 505:
 		default:
 			t.Fatalf("status %d", he.Status)
 		}

@@ -52,7 +52,8 @@
 // # Errors
 //
 // A rejected handshake is answered with the right HTTP status (400, 403,
-// 405, 426 with "Sec-WebSocket-Version: 13", 431 for oversized headers)
+// 405, 426 with "Sec-WebSocket-Version: 13", 431 for oversized headers,
+// and on the raw path 505 for a request line of another HTTP version)
 // and reported as a *handshake.Error carrying that status. Options out of
 // their range fail every upgrade with 500 and an error naming the field.
 //
