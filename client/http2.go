@@ -125,12 +125,13 @@ func (o *Options) dialHTTP2(ctx context.Context, u *url.URL, addr string) (*conn
 	target := httpURL(u)
 	target.Host = addr
 	pr, pw := io.Pipe()
+	body := &requestBody{r: pr, drained: make(chan struct{})}
 	// The stream outlives Dial's context, which ends when Dial returns:
 	// the request gets a context of its own, cancelled with Dial's only
 	// until the response has come.
 	reqCtx, cancelReq := context.WithCancel(context.WithoutCancel(ctx))
 	stop := context.AfterFunc(ctx, cancelReq)
-	req, err := http.NewRequestWithContext(reqCtx, http.MethodConnect, target.String(), pr)
+	req, err := http.NewRequestWithContext(reqCtx, http.MethodConnect, target.String(), body)
 	if err != nil {
 		cancelReq()
 		return nil, nil, fmt.Errorf("client: %w", err)
@@ -204,7 +205,7 @@ func (o *Options) dialHTTP2(ctx context.Context, u *url.URL, addr string) (*conn
 		c := conn.Compression(agreed)
 		agreement.Compression = &c
 	}
-	body := resp.Body
+	respBody := resp.Body
 	resp.Body = http.NoBody
 	stream := h2stream.Stream{
 		Write: pw.Write,
@@ -213,10 +214,20 @@ func (o *Options) dialHTTP2(ctx context.Context, u *url.URL, addr string) (*conn
 		Abort: func() { pw.CloseWithError(errAborted) },
 		End: func() {
 			pw.Close() // END_STREAM
+			// A write returns once the Transport has taken its bytes, not
+			// once they are sent, and cancelling the request resets the
+			// stream at once, discarding what is queued: the Close frame
+			// just written, say. As TCP delivers what was written before a
+			// close, wait (within bounds) until the Transport has sent all
+			// and read the end of the body.
+			select {
+			case <-body.drained:
+			case <-time.After(endTimeout):
+			}
 			cancelReq()
 		},
 	}
-	nc := h2stream.New(body, stream, nil, h2stream.Addr(addr))
+	nc := h2stream.New(respBody, stream, nil, h2stream.Addr(addr))
 	c, err := conn.New(nc, frame.Client, &agreement, &o.Conn)
 	if err != nil {
 		nc.Close()
@@ -226,6 +237,28 @@ func (o *Options) dialHTTP2(ctx context.Context, u *url.URL, addr string) (*conn
 }
 
 var errAborted = errors.New("client: write interrupted")
+
+// endTimeout bounds how long ending a stream waits for the Transport to
+// send what was written to it.
+const endTimeout = time.Second
+
+// requestBody is the body of an extended CONNECT: what the Conn writes to
+// the pipe. The Transport reads it, sends each read as DATA, and reads
+// again only once that is written; drained is closed when a read returns
+// the end (or an error), so all that was written has been sent.
+type requestBody struct {
+	r       io.Reader
+	once    sync.Once
+	drained chan struct{}
+}
+
+func (b *requestBody) Read(p []byte) (int, error) {
+	n, err := b.r.Read(p)
+	if err != nil {
+		b.once.Do(func() { close(b.drained) })
+	}
+	return n, err
+}
 
 // checkSubprotocol returns the subprotocol the server chose in h, which
 // must be at most one, and one that was offered.

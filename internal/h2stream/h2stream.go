@@ -175,10 +175,12 @@ func (c *Conn) Close() error {
 		c.smu.Unlock()
 		c.abortWrite()
 		// Waits for a Write in progress, interrupted above: none may run
-		// once the stream has ended.
+		// once the stream has ended. The stream ends before the body is
+		// closed, which may reset it: what was written before Close is
+		// delivered, as over TCP.
 		c.wmu.Lock()
-		c.body.Close()
 		c.stream.End()
+		c.body.Close()
 		c.wmu.Unlock()
 	})
 	return err
