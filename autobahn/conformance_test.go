@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/rfc6455/websocket/autobahn/internal/subject"
+	"github.com/rfc6455/websocket/internal/subject"
 	"github.com/rfc6455/websocket/internal/wstest"
 )
 
@@ -93,7 +93,7 @@ func TestClientConformance(t *testing.T) {
 	const agent = "rfc6455-websocket"
 	// No case timeout of the client's own: the suite drops each case's
 	// connection at the case's limit.
-	err := subject.RunClient(context.Background(), "ws"+strings.TrimPrefix(s.URL, "http"), agent, 0, t.Logf)
+	err := subject.RunClient(context.Background(), "ws"+strings.TrimPrefix(s.URL, "http"), agent, nil, 0, t.Logf)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -227,7 +227,7 @@ func Upgrade(w http.ResponseWriter, r *http.Request, opts *Options) (*conn.Conn,
 		return nil, err
 	}
 	if r.ProtoMajor == 2 {
-		return upgradeStream(w, r, &req, agreed, opts)
+		return upgradeStream(w, r, agreed, opts)
 	}
 	nc, brw, err := http.NewResponseController(w).Hijack()
 	if err != nil {

@@ -10,13 +10,16 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"golang.org/x/net/http2"
 
+	"github.com/rfc6455/websocket/client"
 	"github.com/rfc6455/websocket/conn"
 	"github.com/rfc6455/websocket/internal/h2stream"
+	autobahn "github.com/rfc6455/websocket/internal/subject"
 	"github.com/rfc6455/websocket/internal/wstest"
 	"github.com/rfc6455/websocket/server"
 )
@@ -27,10 +30,7 @@ var informational = map[string]bool{"7.1.6": true, "7.13.1": true, "7.13.2": tru
 // TestConformance runs the Go-native Autobahn catalogue against our server
 // over HTTP/2: every case opens its WebSocket as an extended CONNECT stream
 // of one h2c connection, and the suite speaks its raw frames on the
-// stream. Sections 1-7, 9 and 10 run in full; of 12 and 13, the rows the
-// autobahn package runs by default (WSTEST_DEFLATE=full runs all). The
-// client role is not covered over HTTP/2: the suite's fuzzing server takes
-// HTTP/1.1 upgrades only.
+// stream. The cases are conformanceCases.
 func TestConformance(t *testing.T) {
 	echo := &server.Handler{
 		Options: &server.Options{Compression: &conn.Compression{}, Conn: conn.Options{ReadLimit: 64 << 20, CompressionThreshold: -1}},
@@ -45,16 +45,7 @@ func TestConformance(t *testing.T) {
 			}
 		},
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := new(http.Protocols)
-	p.SetUnencryptedHTTP2(true)
-	hs := &http.Server{Handler: echo, Protocols: p, ReadHeaderTimeout: 5 * time.Second,
-		HTTP2: &http.HTTP2Config{MaxReceiveBufferPerConnection: 64 << 20, MaxReceiveBufferPerStream: 32 << 20}}
-	go hs.Serve(ln)
-	defer hs.Close()
+	ln := serveH2C(t, echo)
 
 	transport := &http2.Transport{
 		AllowHTTP: true,
@@ -94,6 +85,66 @@ func TestConformance(t *testing.T) {
 		return h2stream.New(resp.Body, stream, nil, h2stream.Addr(ln.Addr().String())), resp.Header, nil
 	}
 
+	cases := conformanceCases(t)
+	c := &wstest.Client{Agent: "rfc6455-websocket-h2", Cases: cases, Parallel: 4, Dial: dial, URL: "ws://" + ln.Addr().String() + "/"}
+	results, err := c.Run(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkResults(t, results, len(cases))
+}
+
+// TestClientConformance runs the catalogue against our client over
+// HTTP/2: the suite's fuzzing server accepts each case's extended CONNECT
+// on one h2c connection and plays the case on the stream. The server
+// speaks only h2c, and the handler counts the requests by protocol, so
+// every case is shown to have run over HTTP/2.
+func TestClientConformance(t *testing.T) {
+	cases := conformanceCases(t)
+	srv := &wstest.Server{Cases: cases}
+	var overH1, overH2 atomic.Int64
+	ln := serveH2C(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.ProtoMajor == 2 {
+			overH2.Add(1)
+		} else {
+			overH1.Add(1)
+		}
+		srv.ServeHTTP(w, r)
+	}))
+	opts := autobahn.ClientOptions()
+	opts.HTTP2 = &client.HTTP2{Cleartext: true}
+	const agent = "rfc6455-websocket-h2"
+	if err := autobahn.RunClient(ctx, "ws://"+ln.Addr().String(), agent, opts, 0, t.Logf); err != nil {
+		t.Fatal(err)
+	}
+	checkResults(t, srv.Results()[agent], len(cases))
+	// getCaseCount, every case, and updateReports.
+	if h1, h2 := overH1.Load(), overH2.Load(); h1 != 0 || h2 != int64(len(cases)+2) {
+		t.Errorf("%d requests over HTTP/1.1 and %d over HTTP/2, want 0 and %d", h1, h2, len(cases)+2)
+	}
+}
+
+// serveH2C serves h on a new listener with HTTP/2 over cleartext (h2c),
+// with flow-control windows for the suite's 16 MiB messages, until the
+// test ends.
+func serveH2C(t *testing.T, h http.Handler) net.Listener {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := new(http.Protocols)
+	p.SetUnencryptedHTTP2(true)
+	hs := &http.Server{Handler: h, Protocols: p, ReadHeaderTimeout: 5 * time.Second,
+		HTTP2: &http.HTTP2Config{MaxReceiveBufferPerConnection: 64 << 20, MaxReceiveBufferPerStream: 32 << 20}}
+	go hs.Serve(ln)
+	t.Cleanup(func() { hs.Close() })
+	return ln
+}
+
+// conformanceCases selects the cases both roles run: sections 1-7, 9 and
+// 10 in full, and of 12 and 13 the rows the autobahn package runs by
+// default (WSTEST_DEFLATE=full runs all).
+func conformanceCases(t *testing.T) []wstest.Case {
 	var exclude []string
 	if testing.Short() || raceEnabled {
 		// Messages of up to 16 MiB: the autobahn package runs them under
@@ -111,13 +162,16 @@ func TestConformance(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := &wstest.Client{Agent: "rfc6455-websocket-h2", Cases: cases, Parallel: 4, Dial: dial, URL: "ws://" + ln.Addr().String() + "/"}
-	results, err := c.Run(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(results) != len(cases) {
-		t.Fatalf("%d results for %d cases", len(results), len(cases))
+	return cases
+}
+
+// checkResults fails the test for every case that is not OK (or
+// INFORMATIONAL where Autobahn always says so), in behaviour or in the
+// closing handshake, and if there are not want results.
+func checkResults(t *testing.T, results []*wstest.Result, want int) {
+	t.Helper()
+	if len(results) != want {
+		t.Fatalf("%d results for %d cases", len(results), want)
 	}
 	counts := map[wstest.Behavior]int{}
 	for _, r := range results {

@@ -51,28 +51,35 @@ func echo(ctx context.Context, c *conn.Conn) {
 // deflateConn configures the subjects' connections.
 var deflateConn = conn.Options{ReadLimit: readLimit, CompressionThreshold: -1}
 
-// clientOptions offer permessage-deflate as browsers do, with
-// client_max_window_bits, so that the suite may ask for a smaller window
-// (13.3-13.6).
-var clientOptions = &client.Options{Compression: &conn.Compression{}, Conn: deflateConn}
+// ClientOptions returns the options the client subject dials with, for a
+// caller to change (to dial over HTTP/2, say). They offer
+// permessage-deflate as browsers do, with client_max_window_bits, so that
+// the suite may ask for a smaller window (13.3-13.6).
+func ClientOptions() *client.Options {
+	return &client.Options{Compression: &conn.Compression{}, Conn: deflateConn}
+}
 
 // RunClient runs every case of the fuzzing server at base (such as
-// ws://127.0.0.1:9001) as agent, then asks it to write its reports. A case
-// that has not ended after caseTimeout (if positive) is closed, and the run
-// goes on with the next; the wait for the reports has the same bound.
-func RunClient(ctx context.Context, base, agent string, caseTimeout time.Duration, logf func(string, ...any)) error {
-	count, err := caseCount(ctx, base)
+// ws://127.0.0.1:9001) as agent, dialing with opts (ClientOptions if
+// nil), then asks it to write its reports. A case that has not ended after
+// caseTimeout (if positive) is closed, and the run goes on with the next;
+// the wait for the reports has the same bound.
+func RunClient(ctx context.Context, base, agent string, opts *client.Options, caseTimeout time.Duration, logf func(string, ...any)) error {
+	if opts == nil {
+		opts = ClientOptions()
+	}
+	count, err := caseCount(ctx, base, opts)
 	if err != nil {
 		return err
 	}
 	logf("testclient: %d cases", count)
 	for i := 1; i <= count; i++ {
 		u := fmt.Sprintf("%s/runCase?case=%d&agent=%s", base, i, url.QueryEscape(agent))
-		if err := runCase(ctx, u, caseTimeout); err != nil {
+		if err := runCase(ctx, u, opts, caseTimeout); err != nil {
 			logf("testclient: case %d: %v", i, err)
 		}
 	}
-	if err := runCase(ctx, base+"/updateReports?agent="+url.QueryEscape(agent), caseTimeout); err != nil {
+	if err := runCase(ctx, base+"/updateReports?agent="+url.QueryEscape(agent), opts, caseTimeout); err != nil {
 		return fmt.Errorf("updateReports: %w", err)
 	}
 	return nil
@@ -85,13 +92,13 @@ var errCaseTimeout = errors.New("case did not end in time")
 // runCase dials u and echoes until the suite ends the connection (it
 // closes after the reports too), or until timeout, if positive, has
 // passed; the connection is closed either way.
-func runCase(ctx context.Context, u string, timeout time.Duration) error {
+func runCase(ctx context.Context, u string, opts *client.Options, timeout time.Duration) error {
 	if timeout > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeoutCause(ctx, timeout, errCaseTimeout)
 		defer cancel()
 	}
-	c, _, err := client.Dial(ctx, u, clientOptions)
+	c, _, err := client.Dial(ctx, u, opts)
 	if err == nil {
 		echo(ctx, c)
 		c.CloseNow()
@@ -102,8 +109,8 @@ func runCase(ctx context.Context, u string, timeout time.Duration) error {
 	return err
 }
 
-func caseCount(ctx context.Context, base string) (int, error) {
-	c, _, err := client.Dial(ctx, base+"/getCaseCount", clientOptions)
+func caseCount(ctx context.Context, base string, opts *client.Options) (int, error) {
+	c, _, err := client.Dial(ctx, base+"/getCaseCount", opts)
 	if err != nil {
 		return 0, fmt.Errorf("getCaseCount: %w", err)
 	}

@@ -44,13 +44,13 @@ func TestRunClientCaseTimeout(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 
-	err = runCase(ctx, base+"/runCase?case=1&agent=direct", timeout)
+	err = runCase(ctx, base+"/runCase?case=1&agent=direct", ClientOptions(), timeout)
 	if !errors.Is(err, errCaseTimeout) {
 		t.Fatalf("runCase of a hung case: %v, want an error matching errCaseTimeout", err)
 	}
 	<-hung // the connection was closed, so the server's Read returned
 
-	if err := RunClient(ctx, base, "agent", timeout, t.Logf); err != nil {
+	if err := RunClient(ctx, base, "agent", nil, timeout, t.Logf); err != nil {
 		t.Fatal(err)
 	}
 	rs := srv.Results()["agent"]

@@ -99,9 +99,21 @@ func dial(ctx context.Context, u *url.URL, userAgent, extensions string) (net.Co
 	return nc, br, resp, pmd, nil
 }
 
-// checkUpgrade validates a client opening handshake request and returns
-// the Sec-WebSocket-Key.
+// checkUpgrade validates a client opening handshake request, an HTTP/1.1
+// upgrade or an HTTP/2 extended CONNECT (RFC 8441), and returns the
+// Sec-WebSocket-Key (empty for the latter, which has none).
 func checkUpgrade(r *http.Request) (string, error) {
+	if r.ProtoMajor == 2 {
+		// RFC 8441, Section 4: an extended CONNECT with :protocol websocket
+		// carries neither Upgrade nor a key.
+		if r.Method != http.MethodConnect || r.Header.Get(":protocol") != "websocket" {
+			return "", fmt.Errorf("%w: not an extended CONNECT for websocket", errHandshake)
+		}
+		if r.Header.Get("Sec-WebSocket-Version") != "13" {
+			return "", fmt.Errorf("%w: unsupported version", errHandshake)
+		}
+		return "", nil
+	}
 	if r.Method != http.MethodGet ||
 		!headerHasToken(r.Header, "Upgrade", "websocket") ||
 		!headerHasToken(r.Header, "Connection", "upgrade") {

@@ -11,6 +11,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/rfc6455/websocket/internal/h2stream"
 )
 
 // A Server is the fuzzing server: an http.Handler that tests WebSocket
@@ -26,8 +28,10 @@ import (
 //     has a result for agent A, then closes.
 //   - /updateReports?agent=A: writes the reports to OutDir, then closes.
 //
-// Every endpoint is a WebSocket opening handshake; anything else gets an
-// HTTP error.
+// Every endpoint is a WebSocket opening handshake, an HTTP/1.1 upgrade or,
+// on a server with HTTP/2's extended CONNECT enabled, an RFC 8441 CONNECT
+// stream, over which the cases play the same; anything else gets an HTTP
+// error.
 type Server struct {
 	// Cases is the case list clients see, numbered from 1.
 	Cases []Case
@@ -132,27 +136,20 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if accept != nil {
 		extensions = accept.String()
 	}
-	hj, ok := w.(http.Hijacker)
+	nc, br, ok := acceptUpgrade(w, r, key, extensions)
 	if !ok {
-		http.Error(w, "wstest: connection cannot be hijacked", http.StatusInternalServerError)
 		return
 	}
-	nc, rw, err := hj.Hijack()
-	if err != nil {
-		return
-	}
-	_ = nc.SetDeadline(time.Time{})
-	if _, err := nc.Write(upgradeResponse(key, "AutobahnTestSuite-Go/wstest", extensions)); err != nil {
-		nc.Close()
-		return
-	}
+	// A session's writer may outlive it; over HTTP/2 it must not write
+	// once ServeHTTP has returned, and closing the stream's Conn stops it.
+	defer nc.Close()
 	started := time.Now()
 	switch r.URL.Path {
 	case "/runCase":
 		s.running.Add(1)
 		defer s.running.Add(-1)
 		cs := s.Cases[n-1]
-		ss := newSession(nc, rw.Reader, true, &cs)
+		ss := newSession(nc, br, true, &cs)
 		ss.failByDrop = s.FailByDrop
 		if accept != nil {
 			ss.pmd = newCodec(accept.params(), true)
@@ -162,14 +159,14 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		res.Case = n
 		s.record(res)
 	case "/getCaseCount":
-		s.reply(nc, rw.Reader, strconv.Itoa(len(s.Cases)))
+		s.reply(nc, br, strconv.Itoa(len(s.Cases)))
 	case "/getCaseInfo":
 		b, _ := json.Marshal(map[string]string{"id": s.Cases[n-1].ID, "description": s.Cases[n-1].Description})
-		s.reply(nc, rw.Reader, string(b))
+		s.reply(nc, br, string(b))
 	case "/getCaseStatus":
 		res := s.wait(agent, s.Cases[n-1].ID)
 		b, _ := json.Marshal(map[string]Behavior{"behavior": res.Behavior})
-		s.reply(nc, rw.Reader, string(b))
+		s.reply(nc, br, string(b))
 	case "/updateReports":
 		// A client may ask for the reports as soon as it has closed its last case,
 		// before the judgement of that case is recorded: wait for it, within bounds.
@@ -179,8 +176,45 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if s.OutDir != "" {
 			_ = WriteReports(s.OutDir, s.Results())
 		}
-		s.reply(nc, rw.Reader, "")
+		s.reply(nc, br, "")
 	}
+}
+
+// serverName is the Server field of the suite's handshake answers.
+const serverName = "AutobahnTestSuite-Go/wstest"
+
+// acceptUpgrade answers a WebSocket handshake that checkUpgrade and the
+// extension negotiation accepted, and returns the connection: over
+// HTTP/1.1 a 101 on the hijacked connection, over HTTP/2 a 200 on the
+// extended CONNECT's stream (RFC 8441), which ends when ServeHTTP
+// returns.
+func acceptUpgrade(w http.ResponseWriter, r *http.Request, key, extensions string) (net.Conn, *bufio.Reader, bool) {
+	if r.ProtoMajor == 2 {
+		w.Header().Set("Server", serverName)
+		if extensions != "" {
+			w.Header().Set("Sec-WebSocket-Extensions", extensions)
+		}
+		sc, err := h2stream.Accept(w, r)
+		if err != nil {
+			return nil, nil, false
+		}
+		return sc, bufio.NewReader(sc), true
+	}
+	hj, ok := w.(http.Hijacker)
+	if !ok {
+		http.Error(w, "wstest: connection cannot be hijacked", http.StatusInternalServerError)
+		return nil, nil, false
+	}
+	nc, rw, err := hj.Hijack()
+	if err != nil {
+		return nil, nil, false
+	}
+	_ = nc.SetDeadline(time.Time{})
+	if _, err := nc.Write(upgradeResponse(key, serverName, extensions)); err != nil {
+		nc.Close()
+		return nil, nil, false
+	}
+	return nc, rw.Reader, true
 }
 
 // reply sends msg (if any) as a text message, then closes the connection

@@ -10,7 +10,7 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/rfc6455/websocket/autobahn/internal/subject"
+	"github.com/rfc6455/websocket/internal/subject"
 )
 
 func main() {

@@ -17,7 +17,7 @@ import (
 	"log"
 	"time"
 
-	"github.com/rfc6455/websocket/autobahn/internal/subject"
+	"github.com/rfc6455/websocket/internal/subject"
 )
 
 func main() {
@@ -25,7 +25,7 @@ func main() {
 	agent := flag.String("agent", "rfc6455-websocket", "agent name in the reports")
 	caseTimeout := flag.Duration("case-timeout", 1020*time.Second, "close a case that has not ended after this long and go on (0: never)")
 	flag.Parse()
-	if err := subject.RunClient(context.Background(), *base, *agent, *caseTimeout, log.Printf); err != nil {
+	if err := subject.RunClient(context.Background(), *base, *agent, nil, *caseTimeout, log.Printf); err != nil {
 		log.Fatal(err)
 	}
 }
