@@ -129,6 +129,20 @@ func TestTooBigClosesAtOnce(t *testing.T) {
 	}
 }
 
+// readAllocs reads one message from c, checks that it is want, and
+// returns the bytes allocated meanwhile.
+func readAllocs(t *testing.T, c *Conn, want []byte) uint64 {
+	t.Helper()
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	_, got, err := c.Read(ctx, nil)
+	runtime.ReadMemStats(&after)
+	if err != nil || !bytes.Equal(got, want) {
+		t.Fatalf("Read = %d bytes, %v", len(got), err)
+	}
+	return after.TotalAlloc - before.TotalAlloc
+}
+
 // TestFragmentedMessageMemory checks that a message sent in many small
 // fragments costs what one large frame does: the buffer grows by doubling
 // whatever the size of each fragment, instead of by one fragment at a time
@@ -154,14 +168,7 @@ func TestFragmentedMessageMemory(t *testing.T) {
 				wire = append(wire, peer.frameBytes(end == len(msg), 0, op, msg[off:end])...)
 			}
 			go peer.write(wire)
-			var before, after runtime.MemStats
-			runtime.ReadMemStats(&before)
-			_, got, err := c.Read(ctx, nil)
-			runtime.ReadMemStats(&after)
-			if err != nil || !bytes.Equal(got, msg) {
-				t.Fatalf("Read = %d bytes, %v", len(got), err)
-			}
-			allocated := after.TotalAlloc - before.TotalAlloc
+			allocated := readAllocs(t, c, msg)
 			t.Logf("a %d-byte message in %d-byte fragments: %d bytes allocated (%.2fx)", len(msg), fragment, allocated, float64(allocated)/float64(len(msg)))
 			if allocated > 5*uint64(len(msg))/2 {
 				t.Errorf("reading a %d-byte message in %d-byte fragments allocated %d bytes", len(msg), fragment, allocated)
@@ -195,14 +202,7 @@ func TestLargeMessageMemory(t *testing.T) {
 				wire = peer.frameBytes(true, 0, frame.OpBinary, msg)
 			}
 			go peer.write(wire)
-			var before, after runtime.MemStats
-			runtime.ReadMemStats(&before)
-			_, got, err := c.Read(ctx, nil)
-			runtime.ReadMemStats(&after)
-			if err != nil || !bytes.Equal(got, msg) {
-				t.Fatalf("Read = %d bytes, %v", len(got), err)
-			}
-			allocated := after.TotalAlloc - before.TotalAlloc
+			allocated := readAllocs(t, c, msg)
 			t.Logf("a %d-byte message: %d bytes allocated (%.2fx)", len(msg), allocated, float64(allocated)/float64(len(msg)))
 			if allocated > 5*uint64(len(msg))/2 {
 				t.Errorf("reading a %d-byte message allocated %d bytes", len(msg), allocated)

@@ -17,8 +17,9 @@
 #   REGEXP picks targets by "package/Target" (default: all)
 #
 # A crash is reported, its input written to testdata/fuzz by go test, and
-# the script exits 1. The logs of the runs stay in the directory it names. Expected time: the number of targets (17 today) times
-# DURATION, divided by JOBS.
+# the script exits 1. The logs of the runs stay in the directory it
+# names. Expected time: the number of targets (17 today) times DURATION,
+# divided by JOBS.
 set -euo pipefail
 
 duration=10m
