@@ -9,7 +9,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"os"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -23,9 +22,6 @@ import (
 	"github.com/rfc6455/websocket/internal/wstest"
 	"github.com/rfc6455/websocket/server"
 )
-
-// informational are the cases Autobahn always judges INFORMATIONAL.
-var informational = map[string]bool{"7.1.6": true, "7.13.1": true, "7.13.2": true}
 
 // TestConformance runs the Go-native Autobahn catalogue against our server
 // over HTTP/2: every case opens its WebSocket as an extended CONNECT stream
@@ -141,49 +137,28 @@ func serveH2C(t *testing.T, h http.Handler) net.Listener {
 	return ln
 }
 
-// conformanceCases selects the cases both roles run: sections 1-7, 9 and
-// 10 in full, and of 12 and 13 the rows the autobahn package runs by
-// default (WSTEST_DEFLATE=full runs all).
+// conformanceCases selects the cases both roles run: those of the autobahn
+// package (subject.Cases), but section 9 under -short and under the race
+// detector: its messages of up to 16 MiB run under the race detector in
+// the autobahn package, over TCP.
 func conformanceCases(t *testing.T) []wstest.Case {
-	var exclude []string
-	if testing.Short() || raceEnabled {
-		// Messages of up to 16 MiB: the autobahn package runs them under
-		// the race detector, over TCP.
-		exclude = append(exclude, "9.*")
-	}
-	if os.Getenv("WSTEST_DEFLATE") != "full" {
-		for row := 1; row <= 18; row++ {
-			if row != 1 && row != 3 && row != 4 && row != 11 {
-				exclude = append(exclude, fmt.Sprintf("12.*.%d", row), fmt.Sprintf("13.*.%d", row))
-			}
-		}
-	}
-	cases, err := wstest.Select(wstest.Catalogue(), []string{"*"}, exclude)
+	cases, err := autobahn.Cases(testing.Short() || raceEnabled)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return cases
 }
 
-// checkResults fails the test for every case that is not OK (or
-// INFORMATIONAL where Autobahn always says so), in behaviour or in the
-// closing handshake, and if there are not want results.
+// checkResults fails the test for every case a conformant subject must
+// not get (subject.Failures), and if there are not want results.
 func checkResults(t *testing.T, results []*wstest.Result, want int) {
 	t.Helper()
 	if len(results) != want {
 		t.Fatalf("%d results for %d cases", len(results), want)
 	}
-	counts := map[wstest.Behavior]int{}
-	for _, r := range results {
-		counts[r.Behavior]++
-		want := wstest.OK
-		if informational[r.ID] {
-			want = wstest.Informational
-		}
-		closeOK := r.BehaviorClose == wstest.OK || r.BehaviorClose == wstest.Informational
-		if r.Behavior != want || !closeOK {
-			t.Errorf("case %s: behavior %s, close %s: %s / %s", r.ID, r.Behavior, r.BehaviorClose, r.Result, r.ResultClose)
-		}
+	failures, counts := autobahn.Failures(results)
+	for _, f := range failures {
+		t.Error(f)
 	}
 	t.Logf("%d cases over HTTP/2: %v", len(results), counts)
 }
