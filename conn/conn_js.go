@@ -92,6 +92,11 @@ func New(nc net.Conn, role frame.Role, h *Handshake, opts *Options) (*Conn, erro
 	if role != frame.Client {
 		return nil, errors.New("conn: a browser WebSocket is always a client")
 	}
+	if h != nil && h.Compression != nil {
+		if err := h.Compression.validate("conn: Handshake.Compression"); err != nil {
+			return nil, err
+		}
+	}
 	if o.ReadLimit == 0 {
 		o.ReadLimit = DefaultReadLimit
 	}

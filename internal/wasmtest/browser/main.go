@@ -75,7 +75,7 @@ var checks = []struct {
 func dial(ctx context.Context, path, name string, opts *client.Options) (*conn.Conn, error) {
 	c, resp, err := client.Dial(ctx, base+path+"?name="+name, opts)
 	if resp != nil {
-		return nil, fmt.Errorf("Dial returned a response: %v", resp.Status)
+		return nil, fmt.Errorf("client.Dial returned a response: %v", resp.Status)
 	}
 	return c, err
 }
@@ -83,7 +83,7 @@ func dial(ctx context.Context, path, name string, opts *client.Options) (*conn.C
 // roundTrip writes a message and checks that the echo is the same.
 func roundTrip(ctx context.Context, c *conn.Conn, typ conn.MessageType, p []byte) error {
 	if err := c.Write(ctx, typ, p); err != nil {
-		return fmt.Errorf("Write %v of %d bytes: %w", typ, len(p), err)
+		return fmt.Errorf("c.Write %v of %d bytes: %w", typ, len(p), err)
 	}
 	return expect(ctx, c, typ, p)
 }
@@ -91,10 +91,10 @@ func roundTrip(ctx context.Context, c *conn.Conn, typ conn.MessageType, p []byte
 func expect(ctx context.Context, c *conn.Conn, typ conn.MessageType, p []byte) error {
 	gotTyp, got, err := c.Read(ctx, nil)
 	if err != nil {
-		return fmt.Errorf("Read, want %v of %d bytes: %w", typ, len(p), err)
+		return fmt.Errorf("c.Read, want %v of %d bytes: %w", typ, len(p), err)
 	}
 	if gotTyp != typ || !bytes.Equal(got, p) {
-		return fmt.Errorf("Read = %v of %d bytes (%.20q), want %v of %d bytes (%.20q)", gotTyp, len(got), got, typ, len(p), p)
+		return fmt.Errorf("c.Read = %v of %d bytes (%.20q), want %v of %d bytes (%.20q)", gotTyp, len(got), got, typ, len(p), p)
 	}
 	return nil
 }
@@ -109,19 +109,19 @@ func echo(ctx context.Context) error {
 	}
 	defer c.CloseNow()
 	if got := c.Subprotocol(); got != "chat.v1" {
-		return fmt.Errorf("Subprotocol = %q, want chat.v1", got)
+		return fmt.Errorf("c.Subprotocol = %q, want chat.v1", got)
 	}
 	if got := c.Extensions(); !strings.HasPrefix(got, "permessage-deflate") {
-		return fmt.Errorf("Extensions = %q, want permessage-deflate agreed", got)
+		return fmt.Errorf("c.Extensions = %q, want permessage-deflate agreed", got)
 	}
 	if got := c.State(); got != conn.Open {
-		return fmt.Errorf("State = %v, want open", got)
+		return fmt.Errorf("c.State = %v, want open", got)
 	}
 	if got := c.RemoteAddr(); got.Network() != "websocket" || !strings.HasPrefix(got.String(), base+"/echo") {
-		return fmt.Errorf("RemoteAddr = %s %s, want websocket %s/echo...", got.Network(), got, base)
+		return fmt.Errorf("c.RemoteAddr = %s %s, want websocket %s/echo?…", got.Network(), got, base)
 	}
 	if got, want := c.LocalAddr().String(), js.Global().Get("location").Get("origin").String(); got != want {
-		return fmt.Errorf("LocalAddr = %s, want the origin %s", got, want)
+		return fmt.Errorf("c.LocalAddr = %s, want the origin %s", got, want)
 	}
 	big := make([]byte, 1<<20)
 	for i := range big {
@@ -152,7 +152,7 @@ func echo(ctx context.Context) error {
 	io.WriteString(w, "streamed ")
 	io.WriteString(w, "message")
 	if err := w.Close(); err != nil {
-		return fmt.Errorf("Writer Close: %w", err)
+		return fmt.Errorf("c.Writer Close: %w", err)
 	}
 	if _, err := w.Write([]byte("x")); err == nil {
 		return errors.New("a Writer wrote after its Close")
@@ -174,11 +174,11 @@ func echo(ctx context.Context) error {
 	c.Write(ctx, conn.Text, []byte("to stream"))
 	typ, r, err := c.Reader(ctx)
 	if err != nil {
-		return fmt.Errorf("Reader: %w", err)
+		return fmt.Errorf("c.Reader: %w", err)
 	}
 	got, err := io.ReadAll(r)
 	if err != nil || typ != conn.Text || string(got) != "to stream" {
-		return fmt.Errorf("Reader = %v %q %v, want text \"to stream\"", typ, got, err)
+		return fmt.Errorf("c.Reader = %v %q %v, want text \"to stream\"", typ, got, err)
 	}
 	if err := wsjson.Write(ctx, c, map[string]int{"n": 42}); err != nil {
 		return fmt.Errorf("wsjson.Write: %w", err)
@@ -197,7 +197,7 @@ func echo(ctx context.Context) error {
 		return fmt.Errorf("NetConn Read = %q %v", buf, err)
 	}
 	if n := c.BufferedAmount(); n < 0 {
-		return fmt.Errorf("BufferedAmount = %d", n)
+		return fmt.Errorf("c.BufferedAmount = %d", n)
 	}
 	return nil
 }
@@ -211,7 +211,7 @@ func readCancelled(ctx context.Context) error {
 	short, cancel := context.WithTimeout(ctx, 50*time.Millisecond)
 	defer cancel()
 	if _, _, err := c.Read(short, nil); !errors.Is(err, context.DeadlineExceeded) {
-		return fmt.Errorf("Read with a context that ends = %v, want context.DeadlineExceeded", err)
+		return fmt.Errorf("c.Read with a context that ends = %v, want context.DeadlineExceeded", err)
 	}
 	// The Conn is still usable.
 	if err := roundTrip(ctx, c, conn.Text, []byte("after the cancel")); err != nil {
@@ -220,10 +220,10 @@ func readCancelled(ctx context.Context) error {
 	done, cancel2 := context.WithCancel(ctx)
 	cancel2()
 	if _, _, err := c.Read(done, nil); !errors.Is(err, context.Canceled) {
-		return fmt.Errorf("Read with a cancelled context = %v, want context.Canceled", err)
+		return fmt.Errorf("c.Read with a cancelled context = %v, want context.Canceled", err)
 	}
 	if err := c.Write(done, conn.Text, []byte("x")); !errors.Is(err, context.Canceled) {
-		return fmt.Errorf("Write with a cancelled context = %v, want context.Canceled", err)
+		return fmt.Errorf("c.Write with a cancelled context = %v, want context.Canceled", err)
 	}
 	return roundTrip(ctx, c, conn.Binary, []byte("still open"))
 }
@@ -235,7 +235,7 @@ func ping(ctx context.Context) error {
 	}
 	defer c.CloseNow()
 	if _, err := c.Ping(ctx, []byte("hi")); !errors.Is(err, errors.ErrUnsupported) || !strings.Contains(err.Error(), "ping") {
-		return fmt.Errorf("Ping = %v, want an error matching errors.ErrUnsupported about pings", err)
+		return fmt.Errorf("c.Ping = %v, want an error matching errors.ErrUnsupported about pings", err)
 	}
 	return roundTrip(ctx, c, conn.Text, []byte("after the ping"))
 }
@@ -268,15 +268,15 @@ func closeCodes(ctx context.Context) error {
 		return fmt.Errorf("Close(4000): %v", err)
 	}
 	if got := c.State(); got != conn.Closed {
-		return fmt.Errorf("State after Close = %v, want closed", got)
+		return fmt.Errorf("c.State after Close = %v, want closed", got)
 	}
 	_, _, err = c.Read(ctx, nil)
 	var ce *conn.CloseError
 	if !errors.Is(err, net.ErrClosed) || !errors.As(err, &ce) || ce.Code != 4000 || ce.Reason != "client bye" {
-		return fmt.Errorf("Read after Close = %v, want net.ErrClosed and the server's echo 4000 \"client bye\"", err)
+		return fmt.Errorf("c.Read after Close = %v, want net.ErrClosed and the server's echo 4000 \"client bye\"", err)
 	}
 	if err := c.Write(ctx, conn.Text, []byte("x")); !errors.Is(err, net.ErrClosed) {
-		return fmt.Errorf("Write after Close = %v, want net.ErrClosed", err)
+		return fmt.Errorf("c.Write after Close = %v, want net.ErrClosed", err)
 	}
 	if err := c.Close(4000, ""); !errors.Is(err, net.ErrClosed) {
 		return fmt.Errorf("second Close = %v, want net.ErrClosed", err)
@@ -296,10 +296,10 @@ func serverClose(ctx context.Context) error {
 	_, _, err = c.Read(ctx, nil)
 	var ce *conn.CloseError
 	if !errors.As(err, &ce) || ce.Code != 4001 || ce.Reason != "server bye" {
-		return fmt.Errorf("Read = %v, want *CloseError 4001 \"server bye\"", err)
+		return fmt.Errorf("c.Read = %v, want *CloseError 4001 \"server bye\"", err)
 	}
 	if err := c.Write(ctx, conn.Text, []byte("x")); !errors.Is(err, net.ErrClosed) || !errors.As(err, &ce) {
-		return fmt.Errorf("Write after the server's close = %v, want net.ErrClosed and the *CloseError", err)
+		return fmt.Errorf("c.Write after the server's close = %v, want net.ErrClosed and the *CloseError", err)
 	}
 	return nil
 }
@@ -317,13 +317,13 @@ func readLimit(ctx context.Context) error {
 	_, _, err = c.Read(ctx, nil)
 	var pe *frame.ProtocolError
 	if !errors.As(err, &pe) || pe.Code != conn.CloseMessageTooBig || !errors.Is(err, conn.ErrReadLimit) {
-		return fmt.Errorf("Read of 2000 bytes over a limit of 1000 = %v, want *ProtocolError 1009 wrapping ErrReadLimit", err)
+		return fmt.Errorf("c.Read of 2000 bytes over a limit of 1000 = %v, want *ProtocolError 1009 wrapping ErrReadLimit", err)
 	}
 	if _, _, err2 := c.Read(ctx, nil); err2 != err {
 		return fmt.Errorf("second Read = %v, want the same error again", err2)
 	}
 	if err := c.Write(ctx, conn.Text, []byte("x")); !errors.Is(err, net.ErrClosed) || !errors.Is(err, conn.ErrReadLimit) {
-		return fmt.Errorf("Write after the failure = %v, want net.ErrClosed and ErrReadLimit", err)
+		return fmt.Errorf("c.Write after the failure = %v, want net.ErrClosed and ErrReadLimit", err)
 	}
 	return nil
 }
@@ -341,7 +341,7 @@ func unsupported(ctx context.Context) error {
 	} {
 		_, _, err := client.Dial(ctx, base+"/echo?name=unsupported", &tt.opts)
 		if !errors.Is(err, errors.ErrUnsupported) || !strings.Contains(err.Error(), "Options."+tt.field+" ") {
-			return fmt.Errorf("Dial with %s = %v, want an error naming Options.%[1]s and matching errors.ErrUnsupported", tt.field, err)
+			return fmt.Errorf("client.Dial with %s = %v, want an error naming Options.%[1]s and matching errors.ErrUnsupported", tt.field, err)
 		}
 	}
 	return nil
@@ -351,10 +351,10 @@ func refused(ctx context.Context) error {
 	c, _, err := client.Dial(ctx, base+"/missing", nil)
 	if err == nil {
 		c.CloseNow()
-		return errors.New("Dial of a path the server answers with 404 succeeded")
+		return errors.New("client.Dial of a path the server answers with 404 succeeded")
 	}
 	if !strings.Contains(err.Error(), "could not open") {
-		return fmt.Errorf("Dial of a 404 = %v, want the browser's failure to open", err)
+		return fmt.Errorf("client.Dial of a 404 = %v, want the browser's failure to open", err)
 	}
 	return nil
 }
