@@ -97,6 +97,9 @@ type Socket struct {
 // (the HTTP status of a refused handshake, a DNS or TLS failure), so
 // neither can the error.
 func Open(ctx context.Context, url string, protocols []string, readLimit int64) (s *Socket, err error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 	ctor := js.Global().Get("WebSocket")
 	if ctor.Type() != js.TypeFunction {
 		return nil, errors.New("this JavaScript environment has no WebSocket constructor")
@@ -136,6 +139,13 @@ func Open(ctx context.Context, url string, protocols []string, readLimit int64) 
 	case <-s.opened:
 		return s, nil
 	case <-s.closed:
+		select {
+		case <-s.opened:
+			// Opened and closed at once: the messages before the close
+			// are queued, and the Conn reports the close after them.
+			return s, nil
+		default:
+		}
 		s.mu.Lock()
 		end := *s.end
 		s.mu.Unlock()
