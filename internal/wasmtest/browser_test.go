@@ -126,6 +126,13 @@ func (r *recorder) handler(t *testing.T, wasmFile string) http.Handler {
 		c.Write(req.Context(), conn.Binary, make([]byte, 2000))
 		readAll(c, req, false)
 	}))
+	mux.Handle("/flood", serve(func(c *conn.Conn, req *http.Request) {
+		for i := range 3 {
+			c.Write(req.Context(), conn.Binary, bytes.Repeat([]byte{byte(i)}, 900))
+		}
+		readAll(c, req, false)
+	}))
+	mux.Handle("/sink", serve(func(c *conn.Conn, req *http.Request) { readAll(c, req, false) }))
 	return mux
 }
 
@@ -221,6 +228,7 @@ func TestBrowser(t *testing.T) {
 	}{
 		{"close", 4000, "client bye", "Close(4000, \"client bye\")"},
 		{"big", 4009, "1009", "the read limit failing the connection"},
+		{"flood", 4008, "1008", "the queue bound failing the connection"},
 		{"echo", conn.CloseNoStatusReceived, "", "CloseNow, which the browser sends without a code"},
 	} {
 		err, ok := rec.await(tt.name)

@@ -66,6 +66,8 @@ var checks = []struct {
 	{"close codes", closeCodes},
 	{"server close", serverClose},
 	{"read limit", readLimit},
+	{"queue bound", queueBound},
+	{"backpressure", backpressure},
 	{"unsupported options", unsupported},
 	{"refused", refused},
 	{"new", newConn},
@@ -328,6 +330,71 @@ func readLimit(ctx context.Context) error {
 	return nil
 }
 
+func queueBound(ctx context.Context) error {
+	// The server sends three messages of 900 bytes at once; the queue
+	// holds twice the read limit, 2000 bytes, so the third fails the
+	// connection before anything is read.
+	c, err := dial(ctx, "/flood", "flood", &client.Options{Conn: conn.Options{ReadLimit: 1000}})
+	if err != nil {
+		return err
+	}
+	defer c.CloseNow()
+	for c.State() == conn.Open {
+		if err := ctx.Err(); err != nil {
+			return fmt.Errorf("the connection never failed: %w", err)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	for i := range 2 {
+		if err := expect(ctx, c, conn.Binary, bytes.Repeat([]byte{byte(i)}, 900)); err != nil {
+			return err
+		}
+	}
+	_, _, err = c.Read(ctx, nil)
+	var pe *frame.ProtocolError
+	if !errors.As(err, &pe) || pe.Code != conn.ClosePolicyViolation {
+		return fmt.Errorf("c.Read of the third message = %v, want *ProtocolError 1008", err)
+	}
+	return nil
+}
+
+func backpressure(ctx context.Context) error {
+	// bufferedAmount falls only in tasks of the browser's event loop, so
+	// a second Write right after a large one finds it high.
+	big := make([]byte, 4<<20)
+	for _, tt := range []struct {
+		policy conn.Backpressure
+		want   error
+	}{
+		{conn.BackpressureError, conn.ErrBufferFull},
+		{conn.BackpressureBlock, nil},
+	} {
+		c, err := dial(ctx, "/sink", "sink", &client.Options{Conn: conn.Options{MaxBufferedAmount: 1 << 20, OnBackpressure: tt.policy}})
+		if err != nil {
+			return err
+		}
+		if err := c.Write(ctx, conn.Binary, big); err != nil {
+			c.CloseNow()
+			return fmt.Errorf("c.Write of 4 MiB with nothing buffered: %w", err)
+		}
+		if n := c.BufferedAmount(); n < 1<<20 {
+			c.CloseNow()
+			return fmt.Errorf("c.BufferedAmount = %d right after a write of 4 MiB, want it over 1 MiB", n)
+		}
+		err = c.Write(ctx, conn.Binary, []byte("more"))
+		if !errors.Is(err, tt.want) || (tt.want == nil) != (err == nil) {
+			c.CloseNow()
+			return fmt.Errorf("policy %d: second c.Write = %v, want %v", tt.policy, err, tt.want)
+		}
+		if tt.want == nil && c.BufferedAmount() > 1<<20 {
+			c.CloseNow()
+			return fmt.Errorf("policy %d: second c.Write returned with BufferedAmount %d over the bound", tt.policy, c.BufferedAmount())
+		}
+		c.CloseNow()
+	}
+	return nil
+}
+
 func unsupported(ctx context.Context) error {
 	for _, tt := range []struct {
 		field string
@@ -394,8 +461,8 @@ func noLeaks() error {
 	}
 	sockets := js.Global().Get("__sockets")
 	n := sockets.Length()
-	if n != 7 {
-		return fmt.Errorf("the page saw %d WebSockets, want 7, one per Dial that reaches the browser", n)
+	if n != 10 {
+		return fmt.Errorf("the page saw %d WebSockets, want 10, one per Dial that reaches the browser", n)
 	}
 	for i := range n {
 		ws := sockets.Index(i)
