@@ -76,7 +76,7 @@ func (r *recorder) await(name string) (error, bool) {
 
 // handler serves the page, wasm_exec.js, the program in wasmFile, and the
 // WebSocket endpoints the program dials.
-func (r *recorder) handler(t *testing.T, wasmFile string) http.Handler {
+func (r *recorder) handler(t *testing.T, wasmFile string, stop <-chan struct{}) http.Handler {
 	goroot := strings.TrimSpace(run(t, "go", "env", "GOROOT"))
 	mux := http.NewServeMux()
 	mux.HandleFunc("/{$}", func(w http.ResponseWriter, req *http.Request) {
@@ -132,6 +132,12 @@ func (r *recorder) handler(t *testing.T, wasmFile string) http.Handler {
 		}
 		readAll(c, req, false)
 	}))
+	mux.HandleFunc("/slow", func(w http.ResponseWriter, req *http.Request) {
+		select { // until the browser gives up, or the test ends
+		case <-req.Context().Done():
+		case <-stop:
+		}
+	})
 	mux.Handle("/sink", serve(func(c *conn.Conn, req *http.Request) { readAll(c, req, false) }))
 	return mux
 }
@@ -169,9 +175,11 @@ func TestBrowser(t *testing.T) {
 	}
 
 	rec := &recorder{ends: map[string]error{}, headers: map[string]http.Header{}}
-	srv := httptest.NewUnstartedServer(rec.handler(t, wasmFile))
+	stop := make(chan struct{})
+	srv := httptest.NewUnstartedServer(rec.handler(t, wasmFile, stop))
 	srv.Start() // httptest listens on 127.0.0.1:0
 	defer srv.Close()
+	defer close(stop)
 
 	node := exec.CommandContext(ctx, "node", filepath.Join("testdata", "driver.js"), srv.URL+"/")
 	node.Env = append(os.Environ(), "NODE_PATH="+modules)

@@ -70,6 +70,7 @@ var checks = []struct {
 	{"backpressure", backpressure},
 	{"unsupported options", unsupported},
 	{"refused", refused},
+	{"handshake timeout", handshakeTimeout},
 	{"new", newConn},
 }
 
@@ -426,6 +427,20 @@ func refused(ctx context.Context) error {
 	return nil
 }
 
+func handshakeTimeout(ctx context.Context) error {
+	// The server holds the handshake request until the client gives up.
+	_, _, err := client.Dial(ctx, base+"/slow", &client.Options{HandshakeTimeout: 100 * time.Millisecond})
+	if !errors.Is(err, context.DeadlineExceeded) {
+		return fmt.Errorf("client.Dial with a HandshakeTimeout the server overruns = %v, want context.DeadlineExceeded", err)
+	}
+	done, cancel := context.WithCancel(ctx)
+	cancel()
+	if _, _, err := client.Dial(done, base+"/echo?name=cancelled", nil); !errors.Is(err, context.Canceled) {
+		return fmt.Errorf("client.Dial with a cancelled context = %v, want context.Canceled", err)
+	}
+	return nil
+}
+
 func newConn(context.Context) error {
 	a, b := net.Pipe()
 	defer a.Close()
@@ -461,8 +476,8 @@ func noLeaks() error {
 	}
 	sockets := js.Global().Get("__sockets")
 	n := sockets.Length()
-	if n != 10 {
-		return fmt.Errorf("the page saw %d WebSockets, want 10, one per Dial that reaches the browser", n)
+	if n != 11 {
+		return fmt.Errorf("the page saw %d WebSockets, want 11, one per Dial that reaches the browser", n)
 	}
 	for i := range n {
 		ws := sockets.Index(i)
