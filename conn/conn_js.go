@@ -339,6 +339,9 @@ func (s *streamReader) Read(p []byte) (int, error) {
 // has taken the message; [Conn.BufferedAmount] counts it until the
 // browser has handed it to the network.
 //
+// A Text message goes to the browser as a JavaScript string, so invalid
+// UTF-8 in p arrives as U+FFFD; binary messages go as bytes.
+//
 // If ctx has ended, Write returns an error matching ctx.Err() and sends
 // nothing. Under a Options.MaxBufferedAmount bound, Write may instead
 // return [ErrBufferFull], or wait for bufferedAmount to fall.

@@ -173,6 +173,9 @@ func TestBrowser(t *testing.T) {
 	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("building the wasm program: %v\n%s", err, out)
 	}
+	if fi, err := os.Stat(wasmFile); err == nil {
+		t.Logf("the wasm program is %.1f MB", float64(fi.Size())/1e6)
+	}
 
 	rec := &recorder{ends: map[string]error{}, headers: map[string]http.Header{}}
 	stop := make(chan struct{})
@@ -205,6 +208,8 @@ func TestBrowser(t *testing.T) {
 			passed++
 		case strings.HasPrefix(line, "wasmtest: FAIL "):
 			t.Error(strings.TrimPrefix(line, "wasmtest: "))
+		case strings.HasPrefix(line, "wasmtest: INFO "):
+			t.Log(strings.TrimPrefix(line, "wasmtest: INFO "))
 		case strings.HasPrefix(line, "wasmtest: DONE "):
 			done = true
 		}

@@ -131,6 +131,19 @@ func echo(ctx context.Context) error {
 		big[i] = byte(rand.Uint32())
 	}
 	bigText := bytes.Repeat([]byte("héllo, wörld ✓ "), (1<<20)/18)
+	// Figures for the report, not checks: round trips through the browser.
+	start := time.Now()
+	for range 100 {
+		if err := roundTrip(ctx, c, conn.Text, []byte("ping-pong")); err != nil {
+			return err
+		}
+	}
+	small := time.Since(start) / 100
+	start = time.Now()
+	if err := roundTrip(ctx, c, conn.Binary, big); err != nil {
+		return err
+	}
+	fmt.Printf("wasmtest: INFO round trip of a 9-byte text message %v, of 1 MiB binary %v\n", small, time.Since(start))
 	for _, m := range []struct {
 		typ conn.MessageType
 		p   []byte
@@ -182,6 +195,13 @@ func echo(ctx context.Context) error {
 	got, err := io.ReadAll(r)
 	if err != nil || typ != conn.Text || string(got) != "to stream" {
 		return fmt.Errorf("c.Reader = %v %q %v, want text \"to stream\"", typ, got, err)
+	}
+	// A reader kept past its message fails instead of reading the next.
+	if err := roundTrip(ctx, c, conn.Text, []byte("next")); err != nil {
+		return err
+	}
+	if n, err := r.Read(make([]byte, 1)); err == nil || err == io.EOF {
+		return fmt.Errorf("a stale reader's Read = %d, %v; want an error", n, err)
 	}
 	if err := wsjson.Write(ctx, c, map[string]int{"n": 42}); err != nil {
 		return fmt.Errorf("wsjson.Write: %w", err)
