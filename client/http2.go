@@ -1,3 +1,5 @@
+//go:build !js
+
 //lint:file-ignore SA1019 x/net's http2.Transport is deprecated for net/http's, which cannot send an extended CONNECT (RFC 8441) in Go 1.26.
 
 package client

@@ -1,16 +1,14 @@
+//go:build !js
+
 package conn
 
 import (
 	"context"
 	"fmt"
-	"net"
-	"strings"
 	"time"
 
 	"github.com/rfc6455/websocket/frame"
 )
-
-var errClosed = fmt.Errorf("conn: connection closed: %w", net.ErrClosed)
 
 // Close performs the closing handshake ([RFC 6455, Section 7]): it sends a
 // Close frame with code and reason, waits up to Options.CloseTimeout for
@@ -262,16 +260,6 @@ func (c *Conn) closedErr() error {
 	}
 	return &closedError{cause: failure}
 }
-
-// A closedError reports the use of a connection that ended because of
-// cause. It matches net.ErrClosed and cause.
-type closedError struct{ cause error }
-
-func (e *closedError) Error() string {
-	return "conn: connection closed: " + strings.TrimPrefix(e.cause.Error(), "conn: ")
-}
-
-func (e *closedError) Unwrap() []error { return []error{net.ErrClosed, e.cause} }
 
 // shutdown closes the network connection, once.
 func (c *Conn) shutdown() {

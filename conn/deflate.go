@@ -1,3 +1,5 @@
+//go:build !js
+
 package conn
 
 import (
@@ -9,51 +11,7 @@ import (
 
 	"github.com/rfc6455/websocket/frame"
 	"github.com/rfc6455/websocket/internal/deflate"
-	"github.com/rfc6455/websocket/internal/optcheck"
 )
-
-// Compression holds the parameters of permessage-deflate ([RFC 7692]),
-// the compression browsers offer on every connection. Its fields are the
-// extension's parameters, named as on the wire.
-//
-// In server.Options and client.Options it asks for the extension: the
-// server accepts a client's offer, granting the parameters set here
-// whatever the client offered, and the client offers it with them. The
-// zero value asks for compression with context takeover and 15-bit
-// windows in both directions, as browsers do. In a [Handshake] it holds
-// what the handshake agreed.
-//
-// With context takeover each direction keeps a history of 2^bits bytes
-// between messages, so that a message may refer to earlier ones; the
-// NoContextTakeover fields have the server's or the client's messages
-// compressed each on its own, which spares the connection that history,
-// and the MaxWindowBits fields bound it. Options.CompressionLevel and
-// Options.CompressionThreshold say how messages are compressed.
-//
-// [RFC 7692]: https://www.rfc-editor.org/rfc/rfc7692
-type Compression struct {
-	// ServerNoContextTakeover and ClientNoContextTakeover have the
-	// server's or the client's messages compressed each on its own
-	// ([RFC 7692, Section 7.1.1]).
-	//
-	// [RFC 7692, Section 7.1.1]: https://www.rfc-editor.org/rfc/rfc7692#section-7.1.1
-	ServerNoContextTakeover bool
-	ClientNoContextTakeover bool
-
-	// ServerMaxWindowBits and ClientMaxWindowBits bound the base-two
-	// logarithm of the LZ77 window the server or the client compresses
-	// with: 8 to 15, or 0 for no bound (15) ([RFC 7692, Section 7.1.2]).
-	//
-	// [RFC 7692, Section 7.1.2]: https://www.rfc-editor.org/rfc/rfc7692#section-7.1.2
-	ServerMaxWindowBits int
-	ClientMaxWindowBits int
-}
-
-// validate reports whether the window sizes are within RFC 7692's range,
-// naming them after prefix, such as "conn: Handshake.Compression".
-func (p *Compression) validate(prefix string) error {
-	return optcheck.Windows(prefix, p.ServerMaxWindowBits, p.ClientMaxWindowBits)
-}
 
 func windowBits(bits int) int {
 	if bits == 0 {

@@ -59,6 +59,16 @@
 // [NetConn] adapts a Conn to a [net.Conn], carrying a byte stream in
 // messages, with deadlines that do not break the connection.
 //
+// # In the browser
+//
+// Built for GOOS=js GOARCH=wasm, a Conn is the browser's WebSocket object,
+// which client.Dial opens, with the same methods: the browser does the
+// framing, compression, answers to pings and the closing handshake.
+// Incoming messages are queued as the browser delivers them, within
+// Options.ReadLimit and a queue bound; Ping is not available, Close takes
+// only the codes a browser may send (1000, 3000-4999), and [New] returns
+// an error. The Conn documentation of that build lists the differences.
+//
 // # Concurrency
 //
 // One goroutine may read while any number of goroutines write. A second

@@ -2,8 +2,10 @@ package conn
 
 import (
 	"errors"
+	"fmt"
 	"net"
 	"strconv"
+	"strings"
 
 	"github.com/rfc6455/websocket/frame"
 )
@@ -81,3 +83,15 @@ func (e *localCloseError) Unwrap() []error {
 	}
 	return []error{net.ErrClosed, e.answer}
 }
+
+var errClosed = fmt.Errorf("conn: connection closed: %w", net.ErrClosed)
+
+// A closedError reports the use of a connection that ended because of
+// cause. It matches net.ErrClosed and cause.
+type closedError struct{ cause error }
+
+func (e *closedError) Error() string {
+	return "conn: connection closed: " + strings.TrimPrefix(e.cause.Error(), "conn: ")
+}
+
+func (e *closedError) Unwrap() []error { return []error{net.ErrClosed, e.cause} }

@@ -16,14 +16,17 @@ import (
 	"flag"
 	"fmt"
 	"go/ast"
+	"go/build"
 	"go/doc"
 	"go/parser"
 	"go/printer"
 	"go/token"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -49,8 +52,15 @@ const (
 )
 
 // load parses the package in dir, from the module root, without its tests
-// and with only the files the current build would compile.
+// and with only the files the default build for this platform compiles:
+// the native API, not the GOOS=js one beside it (see TestJSAPI).
 func load(t *testing.T, dir string) (*token.FileSet, *doc.Package) {
+	t.Helper()
+	return loadFor(t, &build.Default, dir)
+}
+
+// loadFor is load for the build that ctxt describes.
+func loadFor(t *testing.T, ctxt *build.Context, dir string) (*token.FileSet, *doc.Package) {
 	t.Helper()
 	path := filepath.Join("..", "..", dir)
 	entries, err := os.ReadDir(path)
@@ -62,6 +72,11 @@ func load(t *testing.T, dir string) (*token.FileSet, *doc.Package) {
 	for _, e := range entries {
 		name := e.Name()
 		if !strings.HasSuffix(name, ".go") || strings.HasSuffix(name, "_test.go") {
+			continue
+		}
+		if ok, err := ctxt.MatchFile(path, name); err != nil {
+			t.Fatal(err)
+		} else if !ok {
 			continue
 		}
 		f, err := parser.ParseFile(fset, filepath.Join(path, name), nil, parser.ParseComments)
@@ -96,6 +111,47 @@ func TestAPI(t *testing.T) {
 	}
 	if diff := cmp.Diff(string(want), out.String()); diff != "" {
 		t.Errorf("public API changed; if that is intended, run go test ./internal/apitest -update (-golden +now):\n%s", diff)
+	}
+}
+
+// jsDifferences are the lines of the API dump by which the GOOS=js
+// GOARCH=wasm build of a package may differ from the native one ("-" for
+// native only, "+" for js only). The browser build has the same API.
+var jsDifferences = map[string][]string{
+	"conn":   nil,
+	"client": nil,
+	"wsjson": nil,
+}
+
+// TestJSAPI checks that the exported API of the browser build (GOOS=js
+// GOARCH=wasm, where conn.Conn and client.Dial run over the browser's
+// WebSocket object) is the native one, apart from jsDifferences, so the
+// two cannot drift apart.
+func TestJSAPI(t *testing.T) {
+	js := build.Default
+	js.GOOS, js.GOARCH = "js", "wasm"
+	for _, dir := range slices.Sorted(maps.Keys(jsDifferences)) {
+		var native, browser bytes.Buffer
+		fset, d := load(t, dir)
+		dump(&native, fset, d)
+		fset, d = loadFor(t, &js, dir)
+		dump(&browser, fset, d)
+		var got []string
+		nativeLines := strings.Split(native.String(), "\n")
+		browserLines := strings.Split(browser.String(), "\n")
+		for _, l := range nativeLines {
+			if !slices.Contains(browserLines, l) {
+				got = append(got, "-"+strings.TrimSpace(l))
+			}
+		}
+		for _, l := range browserLines {
+			if !slices.Contains(nativeLines, l) {
+				got = append(got, "+"+strings.TrimSpace(l))
+			}
+		}
+		if diff := cmp.Diff(jsDifferences[dir], got); diff != "" {
+			t.Errorf("package %s: the js/wasm API differs from the native one other than jsDifferences lists (-listed +now):\n%s", dir, diff)
+		}
 	}
 }
 
