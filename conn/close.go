@@ -145,6 +145,7 @@ func (c *Conn) markCloseRcvd(ce *CloseError) {
 	if !c.closeRcvd {
 		c.peerClose = ce
 		c.closeRcvd = true
+		c.peerFirst = !c.closeWasSent()
 	}
 }
 
@@ -182,6 +183,9 @@ func (c *Conn) sendCloseOnce(code CloseCode, reason string) (bool, error) {
 	if err != nil {
 		return false, fmt.Errorf("conn: sending close frame: %w", err)
 	}
+	c.mu.Lock()
+	c.closeSentOK = true
+	c.mu.Unlock()
 	return true, nil
 }
 
@@ -291,4 +295,22 @@ func (c *Conn) shutdown() {
 	c.nc.Close()
 	c.rwatch.release()
 	c.wwatch.release()
+	if c.opts.OnClose != nil {
+		c.opts.OnClose(c, c.closeCode(), c.closedErr())
+	}
+}
+
+// closeCode returns the connection's close code, for Options.OnClose.
+func (c *Conn) closeCode() CloseCode {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	switch {
+	case c.peerClose != nil && c.peerFirst:
+		return c.peerClose.Code
+	case c.closeSentOK:
+		return c.sentCode
+	case c.peerClose != nil:
+		return c.peerClose.Code
+	}
+	return CloseAbnormalClosure
 }

@@ -143,6 +143,34 @@ type Options struct {
 	// bytes with context takeover and 512 without, where short messages
 	// rarely shrink; negative means every message is compressed.
 	CompressionThreshold int
+
+	// OnOpen, if not nil, is called once for every Conn these options
+	// configure, by New just before it returns the Conn: after a server
+	// has written its handshake response, or a client has read it. It
+	// may use the Conn as the caller of New would, writing a first
+	// message, say; New returns when it does.
+	OnOpen func(c *Conn)
+
+	// OnClose, if not nil, is called exactly once for every Conn that
+	// OnOpen was called for, when the connection reaches Closed, by the
+	// goroutine that closed it (a reader, a writer, Close, CloseNow, or a
+	// timer of the Conn), with no lock of the Conn held. code is the
+	// connection's close code ([RFC 6455, Section 7.1.5]): that of the
+	// first Close frame, the peer's if its came first and this
+	// endpoint's if this endpoint sent one first (a Close call, or a
+	// violation by the peer: 1002, 1007, 1008 or 1009);
+	// CloseNoStatusReceived (1005) if that frame had no code; and
+	// CloseAbnormalClosure (1006) if no Close frame was exchanged (a
+	// network error, CloseNow, keepalive). err says why, as reads and
+	// writes would from then on: it matches net.ErrClosed or the peer's
+	// *CloseError, and the cause, such as a *ProtocolError or
+	// ErrKeepalive. OnClose may call any method of the Conn, [Conn.Stats]
+	// among them; reads and writes return at once with an error. It runs
+	// in the way of the goroutine that closes the connection, so it
+	// should not block.
+	//
+	// [RFC 6455, Section 7.1.5]: https://www.rfc-editor.org/rfc/rfc6455#section-7.1.5
+	OnClose func(c *Conn, code CloseCode, err error)
 }
 
 // Validate reports whether every field of o is within its range. The
@@ -294,12 +322,16 @@ type Conn struct {
 	mu          sync.Mutex
 	closeRcvd   bool // the peer's Close frame arrived
 	peerClose   *CloseError
+	peerFirst   bool // it arrived before this endpoint began sending one
+	closeSentOK bool // the Close frame of sentCode was written
 	sentCode    CloseCode // of the Close frame sent
 	sentReason  string
 	failure     error // why the connection was failed or closed locally
 	pings       map[string]chan struct{}
 	pingCounter uint64
 	keepalive   *time.Timer
+
+	stats connStats
 }
 
 // New returns a Conn for nc, an established connection whose opening
@@ -338,6 +370,9 @@ func New(nc net.Conn, role frame.Role, h *Handshake, opts *Options) (*Conn, erro
 	c.opts = o
 	c.subprotocol, c.extensions = hs.Subprotocol, hs.Extensions
 	c.initialize(hs.Buffered, hs.Compression)
+	if o.OnOpen != nil {
+		o.OnOpen(c)
+	}
 	return c, nil
 }
 
@@ -388,6 +423,7 @@ func (c *Conn) initialize(buffered []byte, compression *Compression) {
 		o.KeepaliveTimeout = 2 * o.KeepaliveInterval
 	}
 	c.rend = copy(c.rbuf, buffered)
+	c.stats.wireRead.add(int64(c.rend))
 	c.dec.Role = c.role
 	c.mr.c = c
 	c.mw.c = c
