@@ -145,7 +145,6 @@ func (c *Conn) markCloseRcvd(ce *CloseError) {
 	if !c.closeRcvd {
 		c.peerClose = ce
 		c.closeRcvd = true
-		c.peerFirst = !c.closeWasSent()
 	}
 }
 
@@ -300,13 +299,14 @@ func (c *Conn) shutdown() {
 	}
 }
 
-// closeCode returns the connection's close code, for Options.OnClose.
+// closeCode returns the connection's close code, for Options.OnClose: the
+// code of the Close frame this endpoint sent, whether it was the first or
+// the echo of the peer's (which has the same code), else that of the
+// peer's Close frame, else 1006.
 func (c *Conn) closeCode() CloseCode {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	switch {
-	case c.peerClose != nil && c.peerFirst:
-		return c.peerClose.Code
 	case c.closeSentOK:
 		return c.sentCode
 	case c.peerClose != nil:

@@ -322,7 +322,6 @@ type Conn struct {
 	mu          sync.Mutex
 	closeRcvd   bool // the peer's Close frame arrived
 	peerClose   *CloseError
-	peerFirst   bool      // it arrived before this endpoint began sending one
 	closeSentOK bool      // the Close frame of sentCode was written
 	sentCode    CloseCode // of the Close frame sent
 	sentReason  string
