@@ -40,7 +40,14 @@ func (r *hookRecorder) options(o Options) *Options {
 		if c.State() != Closed {
 			panic("OnClose called on a connection in state " + c.State().String())
 		}
-		c.Stats() // allowed, and must not deadlock
+		// Any method may be called, and none blocks.
+		c.Stats()
+		if c.Write(ctx, Text, []byte("late")) == nil || c.Close(CloseNormalClosure, "") == nil || c.CloseNow() == nil {
+			panic("a write or close from OnClose succeeded")
+		}
+		if _, _, err := c.Read(ctx, nil); err == nil {
+			panic("a read from OnClose succeeded")
+		}
 		r.mu.Lock()
 		r.closed[c] = append(r.closed[c], closeCall{code, err})
 		r.mu.Unlock()
