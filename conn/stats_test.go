@@ -247,3 +247,15 @@ func pingStep(t *testing.T, from, to *Conn, payload []byte) {
 	}
 	wg.Wait()
 }
+
+var statsSink Stats
+
+// BenchmarkStats measures reading the counters, as a metrics scraper
+// does for every connection.
+func BenchmarkStats(b *testing.B) {
+	client, _ := connPair(b, nil, nil)
+	b.ReportAllocs()
+	for b.Loop() {
+		statsSink = client.Stats()
+	}
+}
