@@ -33,6 +33,8 @@ type Stats struct {
 	// written to the network connection: frames with their headers, of
 	// data and control frames alike, including the bytes that the opening
 	// handshake had read past its end, and any frame written in part.
+	// Over an HTTP/2 stream they count the stream's data, without HTTP/2's
+	// own framing.
 	WireBytesRead    int64
 	WireBytesWritten int64
 

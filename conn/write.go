@@ -280,11 +280,12 @@ func (c *Conn) writePendingControl() error {
 		}
 	}
 	if c.pendingPing.Swap(false) {
+		// The round trip is measured from the first ping still unanswered,
+		// noted before the pong can arrive.
+		c.stats.keepaliveSent.CompareAndSwap(0, time.Now().UnixNano())
 		if _, err := c.writeFrame(true, 0, frame.OpPing, nil); err != nil {
 			return fmt.Errorf("conn: writing keepalive ping: %w", err)
 		}
-		// The round trip is measured from the first ping still unanswered.
-		c.stats.keepaliveSent.CompareAndSwap(0, time.Now().UnixNano())
 	}
 	return nil
 }
