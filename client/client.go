@@ -200,11 +200,13 @@ func (o *Options) handshake(nc net.Conn, u *url.URL) (*conn.Conn, *http.Response
 		c := conn.Compression(agreed)
 		agreement.Compression = &c
 	}
+	// Cleared first, so that what Options.Conn.OnOpen writes is not bound
+	// by the handshake's deadline.
+	nc.SetDeadline(time.Time{})
 	c, err := conn.New(nc, frame.Client, &agreement, &o.Conn)
 	if err != nil {
 		return nil, resp, &HandshakeError{Response: resp, Err: fmt.Errorf("client: %w", err)}
 	}
-	nc.SetDeadline(time.Time{})
 	return c, resp, nil
 }
 

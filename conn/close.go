@@ -180,6 +180,9 @@ func (c *Conn) sendCloseOnce(code CloseCode, reason string) (bool, error) {
 	if err != nil {
 		return false, fmt.Errorf("conn: sending close frame: %w", err)
 	}
+	c.mu.Lock()
+	c.closeSentOK = true
+	c.mu.Unlock()
 	return true, nil
 }
 
@@ -279,4 +282,23 @@ func (c *Conn) shutdown() {
 	c.nc.Close()
 	c.rwatch.release()
 	c.wwatch.release()
+	if c.opts.OnClose != nil {
+		c.opts.OnClose(c, c.closeCode(), c.closedErr())
+	}
+}
+
+// closeCode returns the connection's close code, for Options.OnClose: the
+// code of the Close frame this endpoint sent, whether it was the first or
+// the echo of the peer's (which has the same code), else that of the
+// peer's Close frame, else 1006.
+func (c *Conn) closeCode() CloseCode {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	switch {
+	case c.closeSentOK:
+		return c.sentCode
+	case c.peerClose != nil:
+		return c.peerClose.Code
+	}
+	return CloseAbnormalClosure
 }

@@ -95,12 +95,15 @@ type Conn struct {
 	mu          sync.Mutex
 	closeRcvd   bool // the peer's Close frame arrived
 	peerClose   *CloseError
+	closeSentOK bool      // the Close frame of sentCode was written
 	sentCode    CloseCode // of the Close frame sent
 	sentReason  string
 	failure     error // why the connection was failed or closed locally
 	pings       map[string]chan struct{}
 	pingCounter uint64
 	keepalive   *time.Timer
+
+	stats connStats
 }
 
 // New returns a Conn for nc, an established connection whose opening
@@ -139,6 +142,9 @@ func New(nc net.Conn, role frame.Role, h *Handshake, opts *Options) (*Conn, erro
 	c.opts = o
 	c.subprotocol, c.extensions = hs.Subprotocol, hs.Extensions
 	c.initialize(hs.Buffered, hs.Compression)
+	if o.OnOpen != nil {
+		o.OnOpen(c)
+	}
 	return c, nil
 }
 
@@ -189,6 +195,7 @@ func (c *Conn) initialize(buffered []byte, compression *Compression) {
 		o.KeepaliveTimeout = 2 * o.KeepaliveInterval
 	}
 	c.rend = copy(c.rbuf, buffered)
+	c.stats.wireRead.add(int64(c.rend))
 	c.dec.Role = c.role
 	c.mr.c = c
 	c.mw.c = c

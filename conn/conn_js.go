@@ -48,6 +48,10 @@ import (
 //     page IP addresses.
 //   - Options.MaxFragments, ReadBufferSize and WriteBufferSize have no
 //     effect; client.Dial rejects the options the browser cannot honour.
+//   - [Conn.Stats] counts messages and their bytes; the wire, compression,
+//     ping and pong counters and RTT stay zero, as the browser shows no
+//     frames. Options.OnOpen and OnClose run as natively, OnClose on a
+//     goroutine that waits for the end of the connection.
 type Conn struct {
 	s    *jsws.Socket
 	opts Options // defaults filled in
@@ -65,6 +69,8 @@ type Conn struct {
 	sentCode   CloseCode
 	sentReason string
 	failure    error // set when this endpoint failed the connection (backpressure)
+
+	stats connStats // messages and their bytes; the browser shows no frames
 }
 
 const (
@@ -108,7 +114,40 @@ func New(nc net.Conn, role frame.Role, h *Handshake, opts *Options) (*Conn, erro
 	if h != nil {
 		c.subprotocol, c.extensions = h.Subprotocol, h.Extensions
 	}
+	if o.OnClose != nil {
+		go c.awaitEnd()
+	}
+	if o.OnOpen != nil {
+		o.OnOpen(c)
+	}
 	return c, nil
+}
+
+// awaitEnd calls Options.OnClose once the socket has ended, with the code
+// that ended it as the native Conn reports it: the code this endpoint sent
+// if it closed first, 1009 or 1008 for the limits it enforces (which go on
+// the wire as 4009 and 4008), 1006 after CloseNow, and otherwise the code
+// the browser's close event carries (1005 for a Close frame without one,
+// 1006 for a connection that broke).
+func (c *Conn) awaitEnd() {
+	<-c.s.Done()
+	e := c.s.End()
+	code := CloseCode(e.Code)
+	switch {
+	case e.Failure == jsws.TooBig:
+		code = CloseMessageTooBig
+	case e.Failure == jsws.QueueFull:
+		code = ClosePolicyViolation
+	case e.Failure == jsws.Aborted:
+		code = CloseAbnormalClosure
+	case c.localFailure() != nil:
+		code = CloseAbnormalClosure
+	case c.closeSent.Load():
+		c.mu.Lock()
+		code = c.sentCode
+		c.mu.Unlock()
+	}
+	c.opts.OnClose(c, code, c.closedErr())
 }
 
 // State returns the state of the connection: the readyState attribute of
@@ -191,6 +230,8 @@ func (c *Conn) next(ctx context.Context) (jsws.Message, error) {
 		}
 		m, end, ok := c.s.Next()
 		if ok {
+			c.stats.countMessageRead(false)
+			c.stats.bytesRead.add(int64(len(m.Data)))
 			return m, nil
 		}
 		if end != nil {
@@ -369,6 +410,8 @@ func (c *Conn) writeMessage(ctx context.Context, typ MessageType, p []byte, _ *P
 	if err := c.s.Send(typ == Text, p); err != nil {
 		return fmt.Errorf("conn: WebSocket.send: %w", err)
 	}
+	c.stats.countMessageWritten(false)
+	c.stats.bytesWritten.add(int64(len(p)))
 	return nil
 }
 

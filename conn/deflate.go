@@ -111,6 +111,7 @@ func (c *Conn) inflate(p []byte) (n int, done bool, err error) {
 	}
 	if n > 0 {
 		c.msgSize += int64(n)
+		c.stats.bytesRead.add(int64(n))
 		if c.opts.ReadLimit > 0 && c.msgSize > c.opts.ReadLimit {
 			return 0, false, c.violation(CloseMessageTooBig, "message exceeds the read limit", ErrReadLimit)
 		}
@@ -128,6 +129,7 @@ func (c *Conn) inflate(p []byte) (n int, done bool, err error) {
 		if c.msgType == Text && !c.utf8.Complete() {
 			return 0, false, c.violation(CloseInvalidFramePayloadData, "text message ends inside a UTF-8 sequence", nil)
 		}
+		c.stats.countMessageRead(true)
 		return n, true, nil
 	case errors.Is(err, deflate.ErrCorrupt):
 		// RFC 7692, Section 6.2 leaves the code open; the payload is not what its RSV1 bit

@@ -69,6 +69,16 @@
 // only the codes a browser may send (1000, 3000-4999), and [New] returns
 // an error. The Conn documentation of that build lists the differences.
 //
+// # Metrics
+//
+// [Conn.Stats] returns a connection's counters (messages, payload and
+// wire bytes each way, compressed messages, pings, pongs, the last
+// round-trip time) from any goroutine, at any time, without blocking.
+// Options.OnOpen and Options.OnClose, set once in the options of a server
+// or client, run for every connection as it opens and, exactly once, as
+// it closes, with its close code: enough for a gauge of open connections
+// and a count of closes per code.
+//
 // # Concurrency
 //
 // One goroutine may read while any number of goroutines write. A second

@@ -234,3 +234,54 @@ func ExampleNew() {
 	c.CloseNow()
 	// Output: chat.v1 compressed if long enough <nil>
 }
+
+func ExampleConn_Stats() {
+	ctx := context.Background()
+	c, peer := pipe()
+	go func() {
+		for {
+			if _, _, err := c.Read(ctx, nil); err != nil {
+				return
+			}
+		}
+	}()
+	peer.Write(ctx, conn.Text, []byte("hello"))
+	peer.Write(ctx, conn.Binary, make([]byte, 1000))
+	peer.Close(conn.CloseNormalClosure, "")
+
+	// The client's frames are masked: 2 + 4 bytes of header for "hello",
+	// 4 + 4 for 1000 bytes, and 2 + 4 + 2 for the Close frame.
+	s := peer.Stats()
+	fmt.Println(s.MessagesWritten, s.BytesWritten, s.WireBytesWritten)
+	// Output: 2 1005 1027
+}
+
+func ExampleOptions_onClose() {
+	ctx := context.Background()
+	closed := make(chan string)
+	opts := &conn.Options{
+		OnClose: func(c *conn.Conn, code conn.CloseCode, err error) {
+			closed <- fmt.Sprintf("closed with %v; messages read: %d", code, c.Stats().MessagesRead)
+		},
+	}
+	a, b := net.Pipe()
+	c, err := conn.New(a, frame.Server, nil, opts)
+	if err != nil {
+		log.Fatal(err)
+	}
+	peer, err := conn.New(b, frame.Client, nil, nil)
+	if err != nil {
+		log.Fatal(err)
+	}
+	go func() {
+		for {
+			if _, _, err := c.Read(ctx, nil); err != nil {
+				return
+			}
+		}
+	}()
+	peer.Write(ctx, conn.Text, []byte("hello"))
+	peer.Close(4000, "done")
+	fmt.Println(<-closed)
+	// Output: closed with 4000; messages read: 1
+}

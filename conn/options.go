@@ -132,6 +132,38 @@ type Options struct {
 	// bytes with context takeover and 512 without, where short messages
 	// rarely shrink; negative means every message is compressed.
 	CompressionThreshold int
+
+	// OnOpen, if not nil, is called once for every Conn these options
+	// configure, by New just before it returns the Conn: after a server
+	// has written its handshake response, or a client has read it. It
+	// may use the Conn as the caller of New would, to write a first
+	// message, say; New returns when it does. Set in server.Options.Conn
+	// or client.Options.Conn, it applies to every connection.
+	//
+	// OnClose, if not nil, is called exactly once for every Conn that
+	// OnOpen was called for (even if OnOpen is nil), when the connection
+	// has reached Closed and its network connection is closed. It runs on
+	// the goroutine that closed it (a reader, a writer, Close, CloseNow,
+	// or a timer of the Conn), holding no lock of the Conn, so it may call
+	// any method of the Conn: [Conn.Stats] for the final counts, while
+	// reads and writes return an error at once. It should not block, as
+	// that goroutine waits for it.
+	//
+	// code is the connection's close code ([RFC 6455, Section 7.1.5]):
+	// that of the first Close frame, the peer's if it closed first and
+	// this endpoint's if it did (by Close, or by failing the connection
+	// for a violation by the peer: 1002, 1007, 1008 or 1009);
+	// CloseNoStatusReceived (1005) if that frame had no code; and
+	// CloseAbnormalClosure (1006) if no Close frame was exchanged, because
+	// the network connection broke, CloseNow was called or keepalive
+	// timed out. err is what writes return from then on: it
+	// matches [net.ErrClosed], and the cause where there is one, such as
+	// the peer's *[CloseError] (code 1006 for a broken connection), a
+	// *[ProtocolError], [ErrKeepalive] or a network error.
+	//
+	// [RFC 6455, Section 7.1.5]: https://www.rfc-editor.org/rfc/rfc6455#section-7.1.5
+	OnOpen  func(c *Conn)
+	OnClose func(c *Conn, code CloseCode, err error)
 }
 
 // Validate reports whether every field of o is within its range. The

@@ -329,6 +329,7 @@ func (c *Conn) advance(dst *[]byte) (readEvent, []byte, error) {
 				return msgData, chunk, nil // for compressedSource
 			}
 			c.msgSize += int64(len(chunk))
+			c.stats.bytesRead.add(int64(len(chunk)))
 			if c.msgType == Text {
 				if _, ok := c.utf8.Write(chunk); !ok {
 					return 0, nil, c.violation(CloseInvalidFramePayloadData, "invalid UTF-8 in text message", nil)
@@ -352,6 +353,7 @@ func (c *Conn) advance(dst *[]byte) (readEvent, []byte, error) {
 					return 0, nil, c.violation(CloseInvalidFramePayloadData, "text message ends inside a UTF-8 sequence", nil)
 				}
 				c.inMsg = false
+				c.stats.countMessageRead(false)
 				return msgEnd, nil, nil
 			}
 		}
@@ -496,6 +498,7 @@ func (c *Conn) readDirect(dst *[]byte) ([]byte, error) {
 	if n == 0 {
 		return nil, err
 	}
+	c.stats.wireRead.add(int64(n))
 	_, chunk, _, _ := c.dec.Next(space[:n]) // EventPayload of exactly these n bytes
 	return chunk, nil
 }
@@ -538,6 +541,7 @@ func (c *Conn) fill() error {
 	n, err := c.nc.Read(c.rbuf)
 	if n > 0 {
 		c.rend = n
+		c.stats.wireRead.add(int64(n))
 		return nil
 	}
 	if err == nil {
@@ -550,6 +554,7 @@ func (c *Conn) fill() error {
 func (c *Conn) control(op frame.Opcode, payload []byte) error {
 	switch op {
 	case frame.OpPing:
+		c.stats.pingsReceived.add(1)
 		// Section 5.5.2: "Upon receipt of a Ping frame, an endpoint MUST send a Pong frame in
 		// response ... the Pong frame ... MUST have identical "Application data"". Only the most
 		// recent ping is answered if several arrive while a write is in progress (Section 5.5.3).
@@ -559,6 +564,7 @@ func (c *Conn) control(op frame.Opcode, payload []byte) error {
 		c.pendingPong.Store(true)
 		c.flushControl()
 	case frame.OpPong:
+		c.countPong(payload)
 		c.mu.Lock()
 		if ch, ok := c.pings[string(payload)]; ok {
 			close(ch)

@@ -52,14 +52,22 @@ func (c *Conn) writeMessage(ctx context.Context, typ MessageType, p []byte, pm *
 		defer c.unreserve(int64(len(p)))
 	}
 	op := frame.Opcode(typ)
+	compressed := c.deflater != nil && len(p) >= c.threshold
+	var err error
 	switch {
-	case c.deflater == nil || len(p) < c.threshold:
-		return c.writeDataFrame(ctx, true, 0, op, p)
+	case !compressed:
+		err = c.writeDataFrame(ctx, true, 0, op, p)
 	case pm != nil && c.writeNoTakeover:
 		payload := pm.compressedFor(c.level, c.writeBits)
-		return c.writeDataFrame(ctx, true, frame.RSV1, op, payload)
+		err = c.writeDataFrame(ctx, true, frame.RSV1, op, payload)
+	default:
+		err = c.writeCompressed(ctx, op, p)
 	}
-	return c.writeCompressed(ctx, op, p)
+	if err == nil {
+		c.stats.bytesWritten.add(int64(len(p)))
+		c.stats.countMessageWritten(compressed)
+	}
+	return err
 }
 
 // reserve counts n more bytes in BufferedAmount, applying the
@@ -184,6 +192,13 @@ var (
 // writeFrame writes one frame and returns how many bytes of it reached nc.
 // The caller holds wframe. It does not modify p.
 func (c *Conn) writeFrame(fin bool, rsv byte, op frame.Opcode, p []byte) (int, error) {
+	n, err := c.sendFrame(fin, rsv, op, p)
+	c.countFrameWritten(op, n, err)
+	return n, err
+}
+
+// sendFrame is writeFrame without the counting.
+func (c *Conn) sendFrame(fin bool, rsv byte, op frame.Opcode, p []byte) (int, error) {
 	h := frame.Header{Fin: fin, RSV: rsv, Opcode: op, Length: int64(len(p))}
 	if c.role == frame.Server {
 		if len(p) <= smallFrame {
@@ -267,6 +282,9 @@ func (c *Conn) writePendingControl() error {
 		}
 	}
 	if c.pendingPing.Swap(false) {
+		// The round trip is measured from the first ping still unanswered,
+		// noted before the pong can arrive.
+		c.stats.keepaliveSent.CompareAndSwap(0, time.Now().UnixNano())
 		if _, err := c.writeFrame(true, 0, frame.OpPing, nil); err != nil {
 			return fmt.Errorf("conn: writing keepalive ping: %w", err)
 		}
@@ -403,7 +421,8 @@ func (w *messageWriter) flush(fin bool) error {
 	if len(payload) > 0 || fin {
 		err = c.writeDataFrame(w.ctx, fin, rsv, w.op, payload)
 	}
-	c.unreserve(int64(len(w.buf)))
+	size := int64(len(w.buf))
+	c.unreserve(size)
 	w.buf = w.buf[:0]
 	if err != nil {
 		if w.sent && c.State() != Closed {
@@ -415,11 +434,13 @@ func (w *messageWriter) flush(fin bool) error {
 		w.release()
 		return err
 	}
+	c.stats.bytesWritten.add(size)
 	if len(payload) > 0 || fin {
 		w.sent = true
 		w.op = frame.OpContinuation
 	}
 	if fin {
+		c.stats.countMessageWritten(w.compressing)
 		w.release()
 	}
 	return nil
@@ -516,7 +537,9 @@ func (c *Conn) Ping(ctx context.Context, payload []byte) (time.Duration, error) 
 	}
 	select {
 	case <-ch:
-		return time.Since(start), nil
+		rtt := time.Since(start)
+		c.stats.rtt.Store(int64(rtt))
+		return rtt, nil
 	case <-ctx.Done():
 		c.forgetPing(key, ch)
 		return 0, ctx.Err()

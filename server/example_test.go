@@ -2,11 +2,13 @@ package server_test
 
 import (
 	"context"
+	"expvar"
 	"fmt"
 	"log"
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"time"
 
@@ -157,4 +159,69 @@ func Example() {
 	// 403 Forbidden for https://evil.example
 	// hello over chat.v1 with permessage-deflate
 	// conn: the peer closed the connection with code normal closure (1000): "one message per customer"
+}
+
+// websocketVars holds the metrics of every WebSocket connection, served
+// as JSON under "websocket" by expvar's handler at /debug/vars.
+var websocketVars = expvar.NewMap("websocket")
+
+func ExampleHandler_metrics() {
+	// A gauge of open connections, totals of the closed ones' counters,
+	// and closes per close code. Stats can also be read from a live
+	// connection at any time.
+	var (
+		open                  = new(expvar.Int)
+		messagesIn, bytesIn   = new(expvar.Int), new(expvar.Int)
+		messagesOut, bytesOut = new(expvar.Int), new(expvar.Int)
+		closes                = new(expvar.Map).Init()
+	)
+	for name, v := range map[string]expvar.Var{
+		"open": open, "closes": closes,
+		"messages_in": messagesIn, "bytes_in": bytesIn,
+		"messages_out": messagesOut, "bytes_out": bytesOut,
+	} {
+		websocketVars.Set(name, v)
+	}
+	done := make(chan struct{}) // for this example's output only
+	h := &server.Handler{
+		Options: &server.Options{Conn: conn.Options{
+			OnOpen: func(c *conn.Conn) { open.Add(1) },
+			OnClose: func(c *conn.Conn, code conn.CloseCode, err error) {
+				open.Add(-1)
+				closes.Add(strconv.Itoa(int(code)), 1)
+				s := c.Stats()
+				messagesIn.Add(s.MessagesRead)
+				bytesIn.Add(s.BytesRead)
+				messagesOut.Add(s.MessagesWritten)
+				bytesOut.Add(s.BytesWritten)
+				close(done)
+			},
+		}},
+		Serve: func(c *conn.Conn, r *http.Request) {
+			for {
+				typ, msg, err := c.Read(r.Context(), nil)
+				if err != nil {
+					return
+				}
+				c.Write(r.Context(), typ, msg)
+			}
+		},
+	}
+	s := httptest.NewServer(h)
+	defer s.Close()
+
+	ctx := context.Background()
+	c, _, err := client.Dial(ctx, "ws"+strings.TrimPrefix(s.URL, "http"), nil)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	for _, msg := range []string{"hello", "metrics"} {
+		c.Write(ctx, conn.Text, []byte(msg))
+		c.Read(ctx, nil)
+	}
+	c.Close(4000, "bye")
+	<-done
+	fmt.Println(websocketVars)
+	// Output: {"bytes_in": 12, "bytes_out": 12, "closes": {"4000": 1}, "messages_in": 2, "messages_out": 2, "open": 0}
 }

@@ -236,12 +236,6 @@ func Upgrade(w http.ResponseWriter, r *http.Request, opts *Options) (*conn.Conn,
 		return nil, err
 	}
 	agreed.ReadBuffer, agreed.Buffered = takeReadBuffer(brw.Reader)
-	c, err := conn.New(nc, frame.Server, &agreed, &opts.Conn)
-	if err != nil {
-		// Unreachable: the options and the agreement were checked.
-		nc.Close()
-		return nil, err
-	}
 	nc.SetDeadline(time.Now().Add(opts.handshakeTimeout()))
 	// The response is built in the spare buffer of the hijacked bufio.Writer.
 	resp := handshake.AppendResponse(brw.Writer.AvailableBuffer(), req.Key, agreed.Subprotocol, agreed.Extensions, opts.Header)
@@ -250,10 +244,18 @@ func Upgrade(w http.ResponseWriter, r *http.Request, opts *Options) (*conn.Conn,
 		resp = append(resp, "\r\n"...)
 	}
 	if _, err := nc.Write(resp); err != nil {
-		c.CloseNow()
+		nc.Close()
 		return nil, fmt.Errorf("server: writing the handshake response: %w", err)
 	}
 	nc.SetDeadline(time.Time{})
+	// The Conn is made once the response is out, so that Options.Conn.OnOpen
+	// may write to it.
+	c, err := conn.New(nc, frame.Server, &agreed, &opts.Conn)
+	if err != nil {
+		// Unreachable: the options and the agreement were checked.
+		nc.Close()
+		return nil, err
+	}
 	return c, nil
 }
 
@@ -388,20 +390,21 @@ func UpgradeConn(nc net.Conn, opts *Options) (*conn.Conn, handshake.Request, err
 		return nil, req, fail(nc, err)
 	}
 	agreed.Buffered = buf[end:n]
-	c, err := conn.New(nc, frame.Server, &agreed, &opts.Conn)
-	if err != nil {
-		// Unreachable: the options and the agreement were checked.
-		return nil, req, fail(nc, errInternal)
-	}
-	resp := handshake.AppendResponse(buf[:0], req.Key, agreed.Subprotocol, agreed.Extensions, opts.Header)
-	if cap(resp) == pooledHead {
-		*bp = resp[:cap(resp)]
-	}
+	// The response goes out before the Conn is made, so that
+	// Options.Conn.OnOpen may write to it. It is built past the bytes the
+	// Conn will read first, which New copies.
+	resp := handshake.AppendResponse(buf[n:n], req.Key, agreed.Subprotocol, agreed.Extensions, opts.Header)
 	if _, err := nc.Write(resp); err != nil {
-		c.CloseNow()
+		nc.Close()
 		return nil, req, fmt.Errorf("server: writing the handshake response: %w", err)
 	}
 	nc.SetDeadline(time.Time{})
+	c, err := conn.New(nc, frame.Server, &agreed, &opts.Conn)
+	if err != nil {
+		// Unreachable: the options and the agreement were checked.
+		nc.Close()
+		return nil, req, err
+	}
 	return c, req, nil
 }
 

@@ -48,7 +48,7 @@ var (
 
 const (
 	everydayBudget = 80
-	totalBudget    = 140
+	totalBudget    = 141 // 140 until conn.Stats (type and method); see the commit raising it
 )
 
 // load parses the package in dir, from the module root, without its tests

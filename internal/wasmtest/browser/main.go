@@ -65,6 +65,7 @@ var checks = []struct {
 	{"ping", ping},
 	{"close codes", closeCodes},
 	{"server close", serverClose},
+	{"stats and hooks", statsAndHooks},
 	{"read limit", readLimit},
 	{"queue bound", queueBound},
 	{"backpressure", backpressure},
@@ -327,6 +328,77 @@ func serverClose(ctx context.Context) error {
 	return nil
 }
 
+// statsAndHooks checks Stats and the OnOpen and OnClose hooks: a Conn the
+// server closes with 4001, then one this end closes with 4000.
+func statsAndHooks(ctx context.Context) error {
+	type closed struct {
+		code conn.CloseCode
+		err  error
+	}
+	ended := make(chan closed, 2)
+	opened := 0
+	opts := &client.Options{Conn: conn.Options{
+		OnOpen:  func(*conn.Conn) { opened++ },
+		OnClose: func(_ *conn.Conn, code conn.CloseCode, err error) { ended <- closed{code, err} },
+	}}
+	c, err := dial(ctx, "/close4001", "stats", opts)
+	if err != nil {
+		return err
+	}
+	defer c.CloseNow()
+	if opened != 1 {
+		return fmt.Errorf("OnOpen ran %d times before Dial returned, want 1", opened)
+	}
+	if err := expect(ctx, c, conn.Text, []byte("before the close")); err != nil {
+		return err
+	}
+	if _, _, err := c.Read(ctx, nil); err == nil {
+		return errors.New("c.Read after the server's close returned no error")
+	}
+	select {
+	case e := <-ended:
+		var ce *conn.CloseError
+		if e.code != 4001 || !errors.As(e.err, &ce) || ce.Code != 4001 {
+			return fmt.Errorf("OnClose(%d, %v), want 4001 and the server's *CloseError", e.code, e.err)
+		}
+	case <-ctx.Done():
+		return errors.New("OnClose did not run after the server closed")
+	}
+	if got, want := c.Stats(), (conn.Stats{MessagesRead: 1, BytesRead: int64(len("before the close"))}); got != want {
+		return fmt.Errorf("c.Stats() = %+v, want %+v", got, want)
+	}
+
+	c2, err := dial(ctx, "/echo", "stats-echo", opts)
+	if err != nil {
+		return err
+	}
+	defer c2.CloseNow()
+	if err := roundTrip(ctx, c2, conn.Binary, []byte{1, 2, 3}); err != nil {
+		return err
+	}
+	if err := roundTrip(ctx, c2, conn.Text, []byte("hello")); err != nil {
+		return err
+	}
+	if got, want := c2.Stats(), (conn.Stats{MessagesRead: 2, BytesRead: 8, MessagesWritten: 2, BytesWritten: 8}); got != want {
+		return fmt.Errorf("c2.Stats() = %+v, want %+v", got, want)
+	}
+	if err := c2.Close(4000, "stats done"); err != nil {
+		return fmt.Errorf("c2.Close: %w", err)
+	}
+	select {
+	case e := <-ended:
+		if e.code != 4000 || !errors.Is(e.err, net.ErrClosed) {
+			return fmt.Errorf("OnClose(%d, %v) after Close(4000), want 4000 and net.ErrClosed", e.code, e.err)
+		}
+	case <-ctx.Done():
+		return errors.New("OnClose did not run after Close(4000)")
+	}
+	if opened != 2 {
+		return fmt.Errorf("OnOpen ran %d times for two Conns", opened)
+	}
+	return nil
+}
+
 func readLimit(ctx context.Context) error {
 	c, err := dial(ctx, "/big", "big", &client.Options{Conn: conn.Options{ReadLimit: 1000}})
 	if err != nil {
@@ -496,8 +568,8 @@ func noLeaks() error {
 	}
 	sockets := js.Global().Get("__sockets")
 	n := sockets.Length()
-	if n != 11 {
-		return fmt.Errorf("the page saw %d WebSockets, want 11, one per Dial that reaches the browser", n)
+	if n != 13 {
+		return fmt.Errorf("the page saw %d WebSockets, want 13, one per Dial that reaches the browser", n)
 	}
 	for i := range n {
 		ws := sockets.Index(i)
