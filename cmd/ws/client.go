@@ -58,7 +58,7 @@ func parseClientFlags(args []string, stdin io.Reader, stderr io.Writer) (*client
 	insecure := fs.Bool("insecure", false, "skip verifying the server's TLS certificate")
 	binary := fs.String("binary", "hex", "print binary messages as `hex` or base64")
 	fs.Var(&commands, "commands", "read /ping, /close, /binary commands from stdin (default: when stdin is a terminal)")
-	fs.DurationVar(&cfg.wait, "wait", 0, "after stdin ends, keep reading this `long` before closing; negative: until the server closes")
+	fs.Var((*waitFlag)(&cfg.wait), "wait", "after stdin ends, keep reading for this `duration` before closing; forever (or -1): until the server closes")
 	fs.BoolVar(&cfg.verbose, "v", false, "print the handshake and every frame to stderr")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: ws [flags] URL\n       ws listen [-echo | -broadcast] [flags] ADDR   (ws listen -h for its flags)\n\nflags:")
@@ -164,17 +164,37 @@ func dial(args []string, stdin io.Reader, stdout, stderr io.Writer, sigs <-chan 
 		return usageError(stderr, "%v", err)
 	}
 	log := &logger{w: stderr}
-	secure := strings.HasPrefix(cfg.url, "wss:")
-	if cfg.verbose && !secure {
-		// Over ws:// the TCP connection carries the handshake and the
-		// frames in the clear: tap it. Over wss:// it carries TLS records.
+	var tapLog *logger
+	if cfg.verbose {
+		tapLog = log
+	}
+	dialURL, ownTLS := cfg.url, (*tls.Config)(nil)
+	u, _ := url.Parse(cfg.url) // checked by parseClientFlags
+	if u.Scheme == "wss" {
+		dialURL, ownTLS = cfg.ownTLS(u)
+	}
+	// The wire under the Conn: ws:// over TCP (through a proxy's tunnel,
+	// if any), or wss:// over the TLS session ws made itself. Over a
+	// TLS session the client package made (wss:// through a proxy) it
+	// would see only ciphertext, so there is none.
+	var w *wire
+	if u.Scheme == "ws" || ownTLS != nil {
 		var d net.Dialer
 		cfg.opts.DialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
 			nc, err := d.DialContext(ctx, network, addr)
 			if err != nil {
 				return nil, err
 			}
-			return newTap(nc, log), nil
+			if ownTLS != nil {
+				tc := tls.Client(nc, ownTLS)
+				if err := tc.HandshakeContext(ctx); err != nil {
+					nc.Close()
+					return nil, fmt.Errorf("TLS handshake with %s: %w", addr, err)
+				}
+				nc = tc
+			}
+			w = newWire(nc, tapLog)
+			return w, nil
 		}
 	}
 
@@ -187,7 +207,7 @@ func dial(args []string, stdin io.Reader, stdout, stderr io.Writer, sigs <-chan 
 	}
 	done := make(chan dialed, 1)
 	go func() {
-		c, resp, err := client.Dial(ctx, cfg.url, &cfg.opts)
+		c, resp, err := client.Dial(ctx, dialURL, &cfg.opts)
 		done <- dialed{c, resp, err}
 	}()
 	var d dialed
@@ -204,19 +224,54 @@ func dial(args []string, stdin io.Reader, stdout, stderr io.Writer, sigs <-chan 
 	if d.err != nil {
 		log.printf("ws: %v", d.err)
 		var he *client.HandshakeError
-		if errors.As(d.err, &he) && he.Response != nil && (!cfg.verbose || secure) {
+		if errors.As(d.err, &he) && he.Response != nil && (!cfg.verbose || w == nil) {
 			printResponse(log, he.Response, true)
 		}
 		return exitHandshake
 	}
 	c := d.c
 	if cfg.verbose {
-		if secure {
+		if w == nil {
 			printResponse(log, d.resp, false)
+			log.printf("ws: (the frames are not shown: they cross a TLS session through a proxy)")
 		}
 		log.printf("ws: connected to %s (subprotocol %q, extensions %q)", cfg.url, c.Subprotocol(), c.Extensions())
 	}
-	return session(c, cfg, stdin, stdout, log, sigs)
+	return session(c, w, cfg, stdin, stdout, log, sigs)
+}
+
+// ownTLS prepares a wss:// dial in which ws makes the TLS session itself,
+// in its DialContext, so that the wire under the Conn carries plaintext:
+// the client package dials the ws:// URL of the same host and port, with
+// the Host header of the wss:// one. It returns that URL and the TLS
+// configuration. Through a proxy (HTTPS_PROXY) the TLS session must start
+// after the proxy's CONNECT, which the client package makes after
+// DialContext returns: then the URL is left alone and the config is nil.
+func (cfg *clientConfig) ownTLS(u *url.URL) (string, *tls.Config) {
+	if cfg.opts.Proxy == nil {
+		p, err := http.ProxyFromEnvironment(&http.Request{URL: &url.URL{Scheme: "https", Host: u.Host}})
+		if err != nil || p != nil {
+			return cfg.url, nil
+		}
+	}
+	tc := cfg.opts.TLSConfig.Clone()
+	if tc == nil {
+		tc = &tls.Config{}
+	}
+	tc.ServerName = u.Hostname()
+	port := u.Port()
+	if port == "" {
+		port = "443"
+	}
+	if cfg.opts.Host == "" {
+		cfg.opts.Host = u.Host
+	}
+	// The ws:// URL must not be sent to HTTP_PROXY.
+	cfg.opts.Proxy = func(*http.Request) (*url.URL, error) { return nil, nil }
+	plain := *u
+	plain.Scheme = "ws"
+	plain.Host = net.JoinHostPort(u.Hostname(), port)
+	return plain.String(), tc
 }
 
 // printResponse prints a handshake response head, and the start of its
@@ -253,7 +308,7 @@ type inputEnd struct {
 }
 
 // session runs an open connection to its end and returns the exit status.
-func session(c *conn.Conn, cfg *clientConfig, stdin io.Reader, stdout io.Writer, log *logger, sigs <-chan os.Signal) int {
+func session(c *conn.Conn, w *wire, cfg *clientConfig, stdin io.Reader, stdout io.Writer, log *logger, sigs <-chan os.Signal) int {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 
@@ -290,17 +345,23 @@ func session(c *conn.Conn, cfg *clientConfig, stdin io.Reader, stdout io.Writer,
 	inputDone := make(chan inputEnd, 1)
 	go func() { inputDone <- readInput(ctx, c, cfg, stdin, log) }()
 
-	// closeAndWait closes with code and waits for the reader to end.
+	// closeAndWait closes with code and waits for the reader to end: for
+	// the server's Close frame, or the connection's end.
 	closeAndWait := func(code conn.CloseCode, reason string) {
 		if cfg.verbose {
 			log.printf("ws: closing with %d %q", code, reason)
 		}
-		if err := c.Close(code, reason); err != nil {
+		if w != nil {
+			w.sendClose(code, reason)
+		} else if err := c.Close(code, reason); err != nil {
 			log.printf("ws: close: %v", err)
 		}
+		t := time.NewTimer(closeTimeout)
+		defer t.Stop()
 		select {
 		case <-printed:
-		case <-time.After(closeTimeout + time.Second):
+		case <-t.C:
+			log.printf("ws: the server did not answer the Close frame within %v", closeTimeout)
 			c.CloseNow()
 			<-printed
 		}
@@ -485,4 +546,28 @@ func command(ctx context.Context, c *conn.Conn, line string, log *logger) (input
 		log.printf("ws: unknown command %s (commands: /ping [payload], /close [code [reason]], /binary HEX; //text sends /text)", name)
 	}
 	return inputEnd{}, false
+}
+
+// A waitFlag is a duration, or "forever" or "-1", which mean a negative
+// one: wait until the server closes.
+type waitFlag time.Duration
+
+func (w *waitFlag) String() string {
+	if w == nil || *w >= 0 {
+		return time.Duration(0).String()
+	}
+	return "forever"
+}
+
+func (w *waitFlag) Set(s string) error {
+	if s == "forever" || s == "-1" {
+		*w = -1
+		return nil
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil {
+		return errors.New("want a duration such as 2s, or forever")
+	}
+	*w = waitFlag(d)
+	return nil
 }

@@ -37,8 +37,9 @@
 //	                  on by default when standard input is a terminal,
 //	                  -commands=false turns them off there
 //	-wait DURATION    after standard input ends, keep printing messages for
-//	                  this long before closing; negative: until the server
-//	                  closes (default 0: close at once)
+//	                  this long before closing (default 0: close at once);
+//	                  forever (or -1, or any negative duration): until the
+//	                  server closes
 //	-v                print the handshake (request and response heads) and
 //	                  one line per frame in and out to standard error
 //

@@ -124,12 +124,13 @@ type hub struct {
 // the connection ends.
 func (h *hub) serve(c *conn.Conn, r *http.Request) {
 	who := r.RemoteAddr
-	if h.verbose {
-		h.log.printf("connect %s %s (subprotocol %q, extensions %q)", who, r.URL.RequestURI(), c.Subprotocol(), c.Extensions())
-	}
 	h.mu.Lock()
 	h.conns[c] = true
 	h.mu.Unlock()
+	if h.verbose {
+		// After registering: a broadcast from now on reaches c.
+		h.log.printf("connect %s %s (subprotocol %q, extensions %q)", who, r.URL.RequestURI(), c.Subprotocol(), c.Extensions())
+	}
 	defer func() {
 		h.mu.Lock()
 		delete(h.conns, c)

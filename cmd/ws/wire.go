@@ -9,7 +9,9 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/rfc6455/websocket/conn"
 	"github.com/rfc6455/websocket/frame"
+	"github.com/rfc6455/websocket/mask"
 )
 
 // A logger writes whole lines to w, one at a time, for goroutines that
@@ -25,17 +27,36 @@ func (l *logger) printf(format string, args ...any) {
 	fmt.Fprintf(l.w, format+"\n", args...)
 }
 
-// A tap is a net.Conn that logs what crosses it, for -v: the HTTP heads
-// of the opening handshake (and of a proxy's CONNECT) as they are, then
-// one line per WebSocket frame, decoded by package frame from a copy of
-// the bytes. It changes nothing that passes through.
-type tap struct {
+// A wire is the connection beneath ws's conn.Conn: TCP for ws://, the TLS
+// session for wss:// (ws does TLS itself, see dial). It does two things
+// the Conn does not offer.
+//
+// With -v it logs what crosses it: the HTTP heads of the opening
+// handshake (and of a proxy's CONNECT) as they are, then one line per
+// WebSocket frame, decoded by package frame from a copy of the bytes.
+//
+// And it sends ws's own Close frame. conn.Conn.Close discards the messages
+// that arrive after it until the server's Close frame whenever it holds
+// the read lock, which it takes as soon as the reading goroutine is
+// between two reads, and ws wants to print every message the server sent
+// before its Close. So ws writes the Close frame here, at a frame
+// boundary of the Conn's output, and drops what the Conn writes after it
+// (its echo of the server's Close, a pong): RFC 6455, Section 5.5.1 says
+// that after a Close frame an endpoint sends no more data, and a Close
+// frame is sent once. The Conn then sees the server's answer as a Close
+// from the peer, which its reader reports as a *conn.CloseError.
+type wire struct {
 	net.Conn
 	out, in *tapSide
+
+	wmu       sync.Mutex // held across each Write and the Close frame
+	pending   []byte     // the Close frame, waiting for a frame boundary
+	closeSent bool
 }
 
-func newTap(nc net.Conn, log *logger) *tap {
-	return &tap{
+// newWire wraps nc; log is nil without -v.
+func newWire(nc net.Conn, log *logger) *wire {
+	return &wire{
 		Conn: nc,
 		// What we send arrives at a server, and the reverse.
 		out: &tapSide{log: log, prefix: ">", dec: frame.Decoder{Role: frame.Server, RSV: 0x70}},
@@ -43,16 +64,60 @@ func newTap(nc net.Conn, log *logger) *tap {
 	}
 }
 
-func (t *tap) Read(p []byte) (int, error) {
-	n, err := t.Conn.Read(p)
-	t.in.feed(p[:n])
+func (w *wire) Read(p []byte) (int, error) {
+	n, err := w.Conn.Read(p)
+	if w.in.log != nil {
+		w.in.feed(p[:n])
+	}
 	return n, err
 }
 
-func (t *tap) Write(p []byte) (int, error) {
-	n, err := t.Conn.Write(p)
-	t.out.feed(p[:n])
+func (w *wire) Write(p []byte) (int, error) {
+	w.wmu.Lock()
+	defer w.wmu.Unlock()
+	if w.closeSent {
+		return len(p), nil
+	}
+	n, err := w.Conn.Write(p)
+	w.out.feed(p[:n])
+	if err == nil && w.pending != nil && w.out.atBoundary() {
+		w.writeClose()
+	}
 	return n, err
+}
+
+// sendClose sends a Close frame with code and reason (valid, and at most
+// 123 bytes) as soon as no frame of the Conn's is half written. It
+// reports false if a Close frame was already sent or is pending.
+func (w *wire) sendClose(code conn.CloseCode, reason string) bool {
+	w.wmu.Lock()
+	defer w.wmu.Unlock()
+	if w.closeSent || w.pending != nil {
+		return false
+	}
+	payload := frame.AppendClose(nil, code, reason)
+	key := mask.NewKey()
+	key.Apply(payload, 0)
+	w.pending = append(frame.AppendHeader(nil, frame.Header{
+		Fin:    true,
+		Opcode: frame.OpClose,
+		Masked: true, // "a client MUST mask all frames that it sends" (RFC 6455, Section 5.3)
+		Key:    key,
+		Length: int64(len(payload)),
+	}), payload...)
+	if w.out.atBoundary() {
+		w.writeClose()
+	}
+	return true
+}
+
+// writeClose writes the pending Close frame. The caller holds wmu.
+func (w *wire) writeClose() {
+	f := w.pending
+	w.pending = nil
+	w.closeSent = true
+	n, _ := w.Conn.Write(f)
+	w.out.feed(f[:n])
 }
 
 // tapSide follows one direction of a tapped connection.
@@ -67,6 +132,15 @@ type tapSide struct {
 	scratch []byte
 	op      frame.Opcode
 	ctrl    []byte // payload of the current control frame
+	inFrame bool   // a header was decoded and its frame has not ended
+	partial bool   // the decoder holds part of a header
+}
+
+// atBoundary reports whether the bytes fed so far end with a whole frame.
+func (s *tapSide) atBoundary() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.state == inFrames && !s.inFrame && !s.partial
 }
 
 const (
@@ -78,6 +152,13 @@ const (
 // maxHead bounds what a tap keeps of an HTTP head; the client's own limit
 // is larger, but a head this long is not worth printing whole.
 const maxHead = 64 << 10
+
+// printf logs a line, with -v.
+func (s *tapSide) printf(format string, args ...any) {
+	if s.log != nil {
+		s.log.printf(format, args...)
+	}
+}
 
 func (s *tapSide) feed(p []byte) {
 	if len(p) == 0 {
@@ -106,7 +187,7 @@ func (s *tapSide) feedHead(p []byte) []byte {
 	end := bytes.Index(s.head, []byte("\r\n\r\n"))
 	if end < 0 {
 		if len(s.head) > maxHead {
-			s.log.printf("%s (an HTTP head longer than %d bytes; not shown)", s.prefix, maxHead)
+			s.printf("%s (an HTTP head longer than %d bytes; not shown)", s.prefix, maxHead)
 			s.state = stopped
 		}
 		return nil
@@ -115,9 +196,9 @@ func (s *tapSide) feedHead(p []byte) []byte {
 	rest := p[end+4-before:]
 	s.head = s.head[:0]
 	for _, line := range strings.Split(head, "\r\n") {
-		s.log.printf("%s %s", s.prefix, line)
+		s.printf("%s %s", s.prefix, line)
 	}
-	s.log.printf("%s", s.prefix)
+	s.printf("%s", s.prefix)
 	first, _, _ := strings.Cut(head, "\r\n")
 	switch {
 	case strings.HasPrefix(first, "CONNECT "):
@@ -147,19 +228,21 @@ func (s *tapSide) feedFrames(p []byte) {
 		ev, chunk, n, err := s.dec.Next(b)
 		b = b[n:]
 		if err != nil && ev != frame.EventHeader {
-			s.log.printf("%s unframeable bytes: %v", s.prefix, err)
+			s.printf("%s unframeable bytes: %v", s.prefix, err)
 			s.state = stopped
 			return
 		}
 		switch ev {
 		case frame.EventNeedMore:
+			s.partial = !s.inFrame && n > 0
 			return
 		case frame.EventHeader:
+			s.inFrame, s.partial = true, false
 			h := s.dec.Header()
 			s.op = h.Opcode
 			s.ctrl = s.ctrl[:0]
 			if err != nil {
-				s.log.printf("%s invalid frame: %v", s.prefix, err)
+				s.printf("%s invalid frame: %v", s.prefix, err)
 			}
 			if !h.Opcode.IsControl() || h.Length == 0 {
 				s.printFrame(h, nil)
@@ -169,6 +252,7 @@ func (s *tapSide) feedFrames(p []byte) {
 				s.ctrl = append(s.ctrl, chunk...)
 			}
 		case frame.EventEnd:
+			s.inFrame = false
 			if s.op.IsControl() && len(s.ctrl) > 0 {
 				s.printFrame(s.dec.Header(), s.ctrl)
 			}
@@ -196,7 +280,7 @@ func (s *tapSide) printFrame(h frame.Header, payload []byte) {
 			line += fmt.Sprintf(" payload=%x", payload)
 		}
 	}
-	s.log.printf("%s", line)
+	s.printf("%s", line)
 }
 
 // opName names an opcode in one word.
