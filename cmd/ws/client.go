@@ -430,7 +430,7 @@ func endStatus(err error, weClosed bool, log *logger, verbose bool) int {
 		}
 		return exitOK
 	case errors.As(err, &ce):
-		log.printf("ws: the server closed with %d (%s) %q", ce.Code, ce.Code, ce.Reason)
+		log.printf("ws: the server closed with %s, reason %q", ce.Code, ce.Reason)
 		return exitPeerClose
 	case errors.As(err, &pe):
 		log.printf("ws: the connection failed: %v", err)

@@ -45,7 +45,8 @@
 //
 // Proxies are taken from the environment as net/http takes them:
 // HTTPS_PROXY for wss://, HTTP_PROXY for ws://, ALL_PROXY is not read,
-// NO_PROXY exempts hosts, and localhost is never proxied. An http://,
+// NO_PROXY exempts hosts, and localhost and loopback addresses are never
+// proxied. An http://,
 // https:// or socks5:// proxy URL is accepted.
 //
 // # Ending

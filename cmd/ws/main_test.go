@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -36,7 +37,11 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	wsBin = filepath.Join(dir, "ws")
-	if out, err := exec.Command("go", "build", "-o", wsBin, ".").CombinedOutput(); err != nil {
+	build := []string{"build", "-o", wsBin}
+	if raceEnabled {
+		build = append(build, "-race")
+	}
+	if out, err := exec.Command("go", append(build, ".")...).CombinedOutput(); err != nil {
 		fmt.Fprintf(os.Stderr, "building ws: %v\n%s", err, out)
 		os.RemoveAll(dir)
 		os.Exit(1)
@@ -511,16 +516,18 @@ func TestExitStatus(t *testing.T) {
 		url:        func(t *testing.T) string { return startServer(t, nil, closeWith(conn.CloseGoingAway)) },
 		args:       []string{"-wait=-1"},
 		want:       exitPeerClose,
-		wantStderr: "the server closed with 1001 (going away",
+		wantStderr: `the server closed with going away (1001), reason "bye"`,
 	}, {
 		name:       "server closes with 4001",
 		url:        func(t *testing.T) string { return startServer(t, nil, closeWith(4001)) },
 		args:       []string{"-wait=-1"},
 		want:       exitPeerClose,
-		wantStderr: `the server closed with 4001 (4001) "bye"`,
+		wantStderr: `the server closed with 4001, reason "bye"`,
 	}, {
-		name:       "server drops the TCP connection",
-		url:        func(t *testing.T) string { return startServer(t, nil, func(c *conn.Conn, _ *http.Request) { c.CloseNow() }) },
+		name: "server drops the TCP connection",
+		url: func(t *testing.T) string {
+			return startServer(t, nil, func(c *conn.Conn, _ *http.Request) { c.CloseNow() })
+		},
 		args:       []string{"-wait=-1"},
 		want:       exitAbnormal,
 		wantStderr: "without a closing handshake",
@@ -795,12 +802,15 @@ func TestTLS(t *testing.T) {
 		want       int
 		wantStdout string
 		wantStderr string
+		wantFrames bool
 	}{{
 		name:       "-insecure",
 		args:       []string{"-insecure", "-v"},
 		want:       exitOK,
 		wantStdout: "secret\n",
+		// ws makes the TLS session itself: -v sees the frames inside.
 		wantStderr: "< HTTP/1.1 101 Switching Protocols",
+		wantFrames: true,
 	}, {
 		name:       "verified",
 		want:       exitHandshake,
@@ -810,7 +820,9 @@ func TestTLS(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			h := &server.Handler{Serve: echoServe(nil)}
-			srv := httptest.NewTLSServer(h)
+			srv := httptest.NewUnstartedServer(h)
+			srv.Config.ErrorLog = log.New(io.Discard, "", 0) // the refused certificate
+			srv.StartTLS()
 			t.Cleanup(func() { shutdown(h, srv) })
 			url := "wss" + strings.TrimPrefix(srv.URL, "https")
 			res := runWS(t, "secret\n", append(tt.args, url)...)
@@ -822,6 +834,13 @@ func TestTLS(t *testing.T) {
 			}
 			if !strings.Contains(res.stderr, tt.wantStderr) {
 				t.Errorf("stderr does not contain %q:\n%s", tt.wantStderr, res.stderr)
+			}
+			if tt.wantFrames {
+				for _, want := range []string{"> frame text fin=1 rsv1=0 len=6\n", "> frame close fin=1 rsv1=0 len=2 code=1000", "< frame close fin=1 rsv1=0 len=2 code=1000"} {
+					if !strings.Contains(res.stderr, want) {
+						t.Errorf("stderr does not contain %q:\n%s", want, res.stderr)
+					}
+				}
 			}
 		})
 	}

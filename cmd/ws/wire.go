@@ -78,8 +78,11 @@ func (w *wire) Write(p []byte) (int, error) {
 	if w.closeSent {
 		return len(p), nil
 	}
+	// Logged before it is written, so that -v shows the frames in the
+	// order of the wire: the server's answer may arrive before Write
+	// returns.
+	w.out.feed(p)
 	n, err := w.Conn.Write(p)
-	w.out.feed(p[:n])
 	if err == nil && w.pending != nil && w.out.atBoundary() {
 		w.writeClose()
 	}
@@ -116,8 +119,8 @@ func (w *wire) writeClose() {
 	f := w.pending
 	w.pending = nil
 	w.closeSent = true
-	n, _ := w.Conn.Write(f)
-	w.out.feed(f[:n])
+	w.out.feed(f)
+	w.Conn.Write(f)
 }
 
 // tapSide follows one direction of a tapped connection.
