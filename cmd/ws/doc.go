@@ -44,10 +44,9 @@
 //	                  one line per frame in and out to standard error
 //
 // Proxies are taken from the environment as net/http takes them:
-// HTTPS_PROXY for wss://, HTTP_PROXY for ws://, ALL_PROXY is not read,
-// NO_PROXY exempts hosts, and localhost and loopback addresses are never
-// proxied. An http://,
-// https:// or socks5:// proxy URL is accepted.
+// HTTPS_PROXY for wss://, HTTP_PROXY for ws://, NO_PROXY exempts hosts,
+// localhost and loopback addresses are never proxied, and ALL_PROXY is not
+// read. A proxy URL may be http://, https:// or socks5://.
 //
 // # Ending
 //
@@ -77,9 +76,10 @@
 //	> frame text fin=1 rsv1=0 len=5
 //	< frame close fin=1 rsv1=0 len=5 code=1000 reason="bye"
 //
-// RSV1 marks a compressed message (RFC 7692, Section 6). Over wss:// the
-// bytes on the wire are encrypted: -v prints the response head and the
-// messages, not frames.
+// RSV1 marks a compressed message (RFC 7692, Section 6). Over wss:// ws
+// makes the TLS session itself and shows what crosses inside it, except
+// through an HTTPS_PROXY, where the session starts after the proxy's
+// CONNECT: then -v prints the response head, not the frames.
 //
 // # Server
 //
