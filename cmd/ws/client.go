@@ -168,34 +168,28 @@ func dial(args []string, stdin io.Reader, stdout, stderr io.Writer, sigs <-chan 
 	if cfg.verbose {
 		tapLog = log
 	}
-	dialURL, ownTLS := cfg.url, (*tls.Config)(nil)
+	// The wire under the Conn: TCP for ws:// (through a proxy's tunnel,
+	// if any), the TLS session ws makes itself for wss:// (see dialTLS).
 	u, _ := url.Parse(cfg.url) // checked by parseClientFlags
+	dialURL, tlsConfig := cfg.url, cfg.opts.TLSConfig
 	if u.Scheme == "wss" {
-		dialURL, ownTLS = cfg.ownTLS(u)
+		dialURL = cfg.plainURL(u)
 	}
-	// The wire under the Conn: ws:// over TCP (through a proxy's tunnel,
-	// if any), or wss:// over the TLS session ws made itself. Over a
-	// TLS session the client package made (wss:// through a proxy) it
-	// would see only ciphertext, so there is none.
 	var w *wire
-	if u.Scheme == "ws" || ownTLS != nil {
-		var d net.Dialer
-		cfg.opts.DialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
-			nc, err := d.DialContext(ctx, network, addr)
-			if err != nil {
-				return nil, err
-			}
-			if ownTLS != nil {
-				tc := tls.Client(nc, ownTLS)
-				if err := tc.HandshakeContext(ctx); err != nil {
-					nc.Close()
-					return nil, fmt.Errorf("TLS handshake with %s: %w", addr, err)
-				}
-				nc = tc
-			}
-			w = newWire(nc, tapLog)
-			return w, nil
+	var d net.Dialer
+	cfg.opts.DialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
+		var nc net.Conn
+		var err error
+		if u.Scheme == "wss" {
+			nc, err = dialTLS(ctx, u, addr, tlsConfig, tapLog)
+		} else {
+			nc, err = d.DialContext(ctx, network, addr)
 		}
+		if err != nil {
+			return nil, err
+		}
+		w = newWire(nc, tapLog)
+		return w, nil
 	}
 
 	ctx, cancel := context.WithCancel(context.Background())
@@ -210,73 +204,35 @@ func dial(args []string, stdin io.Reader, stdout, stderr io.Writer, sigs <-chan 
 		c, resp, err := client.Dial(ctx, dialURL, &cfg.opts)
 		done <- dialed{c, resp, err}
 	}()
-	var d dialed
+	var dd dialed
 	select {
-	case d = <-done:
+	case dd = <-done:
 	case sig := <-sigs:
 		cancel()
-		if d = <-done; d.c != nil {
-			d.c.Close(conn.CloseGoingAway, "")
+		if dd = <-done; dd.c != nil {
+			dd.c.CloseNow()
 		}
 		log.printf("ws: interrupted while connecting")
 		return signalStatus(sig)
 	}
-	if d.err != nil {
-		log.printf("ws: %v", d.err)
+	if dd.err != nil {
+		log.printf("ws: %v", dd.err)
 		var he *client.HandshakeError
-		if errors.As(d.err, &he) && he.Response != nil && (!cfg.verbose || w == nil) {
-			printResponse(log, he.Response, true)
+		if errors.As(dd.err, &he) && he.Response != nil && !cfg.verbose {
+			printResponse(log, he.Response)
 		}
 		return exitHandshake
 	}
-	c := d.c
+	c := dd.c
 	if cfg.verbose {
-		if w == nil {
-			printResponse(log, d.resp, false)
-			log.printf("ws: (the frames are not shown: they cross a TLS session through a proxy)")
-		}
 		log.printf("ws: connected to %s (subprotocol %q, extensions %q)", cfg.url, c.Subprotocol(), c.Extensions())
 	}
 	return session(c, w, cfg, stdin, stdout, log, sigs)
 }
 
-// ownTLS prepares a wss:// dial in which ws makes the TLS session itself,
-// in its DialContext, so that the wire under the Conn carries plaintext:
-// the client package dials the ws:// URL of the same host and port, with
-// the Host header of the wss:// one. It returns that URL and the TLS
-// configuration. Through a proxy (HTTPS_PROXY) the TLS session must start
-// after the proxy's CONNECT, which the client package makes after
-// DialContext returns: then the URL is left alone and the config is nil.
-func (cfg *clientConfig) ownTLS(u *url.URL) (string, *tls.Config) {
-	if cfg.opts.Proxy == nil {
-		p, err := http.ProxyFromEnvironment(&http.Request{URL: &url.URL{Scheme: "https", Host: u.Host}})
-		if err != nil || p != nil {
-			return cfg.url, nil
-		}
-	}
-	tc := cfg.opts.TLSConfig.Clone()
-	if tc == nil {
-		tc = &tls.Config{}
-	}
-	tc.ServerName = u.Hostname()
-	port := u.Port()
-	if port == "" {
-		port = "443"
-	}
-	if cfg.opts.Host == "" {
-		cfg.opts.Host = u.Host
-	}
-	// The ws:// URL must not be sent to HTTP_PROXY.
-	cfg.opts.Proxy = func(*http.Request) (*url.URL, error) { return nil, nil }
-	plain := *u
-	plain.Scheme = "ws"
-	plain.Host = net.JoinHostPort(u.Hostname(), port)
-	return plain.String(), tc
-}
-
-// printResponse prints a handshake response head, and the start of its
-// body when the server refused.
-func printResponse(log *logger, resp *http.Response, body bool) {
+// printResponse prints the head of a refused handshake's response and the
+// start of its body.
+func printResponse(log *logger, resp *http.Response) {
 	log.printf("< %s %s", resp.Proto, resp.Status)
 	var b bytes.Buffer
 	resp.Header.Write(&b)
@@ -286,7 +242,7 @@ func printResponse(log *logger, resp *http.Response, body bool) {
 		}
 	}
 	log.printf("<")
-	if body && resp.Body != nil {
+	if resp.Body != nil {
 		if p, _ := io.ReadAll(io.LimitReader(resp.Body, 1024)); len(p) > 0 {
 			log.printf("< %s", strings.TrimRight(string(p), "\r\n"))
 		}
@@ -351,11 +307,7 @@ func session(c *conn.Conn, w *wire, cfg *clientConfig, stdin io.Reader, stdout i
 		if cfg.verbose {
 			log.printf("ws: closing with %d %q", code, reason)
 		}
-		if w != nil {
-			w.sendClose(code, reason)
-		} else if err := c.Close(code, reason); err != nil {
-			log.printf("ws: close: %v", err)
-		}
+		w.sendClose(code, reason)
 		t := time.NewTimer(closeTimeout)
 		defer t.Stop()
 		select {

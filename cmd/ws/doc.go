@@ -77,9 +77,8 @@
 //	< frame close fin=1 rsv1=0 len=5 code=1000 reason="bye"
 //
 // RSV1 marks a compressed message (RFC 7692, Section 6). Over wss:// ws
-// makes the TLS session itself and shows what crosses inside it, except
-// through an HTTPS_PROXY, where the session starts after the proxy's
-// CONNECT: then -v prints the response head, not the frames.
+// makes the TLS session itself (inside the proxy's tunnel, if any) and
+// shows what crosses inside it.
 //
 // # Server
 //

@@ -64,9 +64,22 @@ type result struct {
 // returns its output and exit status.
 func runWS(t *testing.T, stdin string, args ...string) result {
 	t.Helper()
+	return runWSEnv(t, nil, stdin, args...)
+}
+
+// runWSEnv is runWS with env added to the environment, from which it
+// removes the proxy variables first.
+func runWSEnv(t *testing.T, env []string, stdin string, args ...string) result {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), runTimeout)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, wsBin, args...)
+	for _, kv := range os.Environ() {
+		if name, _, _ := strings.Cut(kv, "="); !strings.HasSuffix(strings.ToUpper(name), "_PROXY") {
+			cmd.Env = append(cmd.Env, kv)
+		}
+	}
+	cmd.Env = append(cmd.Env, env...)
 	cmd.Stdin = strings.NewReader(stdin)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
@@ -985,6 +998,114 @@ func TestListenUsage(t *testing.T) {
 			}
 			if !strings.Contains(res.stderr, tt.wantStderr) {
 				t.Errorf("stderr does not contain %q:\n%s", tt.wantStderr, res.stderr)
+			}
+		})
+	}
+}
+
+// connectProxy starts an HTTP proxy that serves CONNECT only and takes
+// every tunnel to target, whatever host was asked for, so that a URL with
+// a host name nobody resolves works only through it. It returns the
+// proxy's URL and the hosts asked for.
+func connectProxy(t *testing.T, target string) (string, <-chan string) {
+	t.Helper()
+	hosts := make(chan string, 10)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodConnect {
+			http.Error(w, "CONNECT only", http.StatusMethodNotAllowed)
+			return
+		}
+		hosts <- r.Host
+		dst, err := net.Dial("tcp", target)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadGateway)
+			return
+		}
+		defer dst.Close()
+		nc, brw, err := w.(http.Hijacker).Hijack()
+		if err != nil {
+			return
+		}
+		defer nc.Close()
+		io.WriteString(nc, "HTTP/1.1 200 Connection established\r\n\r\n")
+		done := make(chan struct{})
+		go func() {
+			io.Copy(dst, brw)
+			dst.(*net.TCPConn).CloseWrite()
+			close(done)
+		}()
+		io.Copy(nc, dst)
+		nc.Close()
+		<-done
+	}))
+	t.Cleanup(srv.Close)
+	return srv.URL, hosts
+}
+
+func TestProxyFromEnvironment(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name       string
+		tls        bool
+		env        string // the variable that names the proxy
+		args       []string
+		wantStderr []string
+	}{{
+		name: "ws:// through HTTP_PROXY",
+		env:  "HTTP_PROXY",
+		args: []string{"-v"},
+		wantStderr: []string{
+			"> CONNECT ws.test:",
+			"< HTTP/1.1 200 Connection established",
+			"> GET / HTTP/1.1\n> Host: ws.test:",
+			"> frame text fin=1 rsv1=0 len=5",
+			"< frame close fin=1 rsv1=0 len=2 code=1000",
+		},
+	}, {
+		name: "wss:// through HTTPS_PROXY",
+		tls:  true,
+		env:  "HTTPS_PROXY",
+		args: []string{"-v", "-insecure"},
+		wantStderr: []string{
+			"> CONNECT ws.test:",
+			"< HTTP/1.1 200 Connection established",
+			// ws makes the TLS session inside the tunnel itself.
+			"> GET / HTTP/1.1\n> Host: ws.test:",
+			"< HTTP/1.1 101 Switching Protocols",
+			"> frame text fin=1 rsv1=0 len=5",
+			"< frame close fin=1 rsv1=0 len=2 code=1000",
+		},
+	}}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			h := &server.Handler{Serve: echoServe(nil)}
+			srv := httptest.NewUnstartedServer(h)
+			scheme := "ws"
+			if tt.tls {
+				srv.StartTLS()
+				scheme = "wss"
+			} else {
+				srv.Start()
+			}
+			t.Cleanup(func() { shutdown(h, srv) })
+			addr := srv.Listener.Addr().(*net.TCPAddr)
+			proxy, hosts := connectProxy(t, addr.String())
+			url := fmt.Sprintf("%s://ws.test:%d/", scheme, addr.Port)
+			res := runWSEnv(t, []string{tt.env + "=" + proxy}, "hello\n", append(tt.args, url)...)
+			if res.status != exitOK {
+				t.Fatalf("exit status %d, want 0; stderr:\n%s", res.status, res.stderr)
+			}
+			if res.stdout != "hello\n" {
+				t.Errorf("stdout %q, want %q", res.stdout, "hello\n")
+			}
+			if got, want := receive(t, hosts), fmt.Sprintf("ws.test:%d", addr.Port); got != want {
+				t.Errorf("the proxy was asked for %q, want %q", got, want)
+			}
+			for _, want := range tt.wantStderr {
+				if !strings.Contains(res.stderr, want) {
+					t.Errorf("stderr does not contain %q:\n%s", want, res.stderr)
+				}
 			}
 		})
 	}
