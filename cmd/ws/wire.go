@@ -76,6 +76,7 @@ func (w *wire) Write(p []byte) (int, error) {
 	w.wmu.Lock()
 	defer w.wmu.Unlock()
 	if w.closeSent {
+		w.out.printf("%s (%d bytes the Conn wrote after our Close frame, not sent)", w.out.prefix, len(p))
 		return len(p), nil
 	}
 	// Logged before it is written, so that -v shows the frames in the
@@ -152,10 +153,6 @@ const (
 	stopped
 )
 
-// maxHead bounds what a tap keeps of an HTTP head; the client's own limit
-// is larger, but a head this long is not worth printing whole.
-const maxHead = 64 << 10
-
 // printf logs a line, with -v.
 func (s *tapSide) printf(format string, args ...any) {
 	if s.log != nil {
@@ -189,10 +186,8 @@ func (s *tapSide) feedHead(p []byte) []byte {
 	s.head = append(s.head, p...)
 	end := bytes.Index(s.head, []byte("\r\n\r\n"))
 	if end < 0 {
-		if len(s.head) > maxHead {
-			s.printf("%s (an HTTP head longer than %d bytes; not shown)", s.prefix, maxHead)
-			s.state = stopped
-		}
+		// The client package bounds the response head it reads, and the
+		// request head is ours.
 		return nil
 	}
 	head := string(s.head[:end])
