@@ -556,7 +556,7 @@ func TestExitStatus(t *testing.T) {
 		url: func(t *testing.T) string {
 			return rawServer(t, func(nc net.Conn, br *bufio.Reader) {
 				nc.Write([]byte{0x83, 0x00}) // reserved opcode 3
-				io.Copy(io.Discard, br)
+				br.ReadByte()                // ws's Close frame (1002); then the TCP connection ends
 			})
 		},
 		args:       []string{"-wait=-1"},
