@@ -218,8 +218,9 @@ func dial(args []string, stdin io.Reader, stdout, stderr io.Writer, sigs <-chan 
 	if dd.err != nil {
 		log.printf("ws: %v", dd.err)
 		var he *client.HandshakeError
-		if errors.As(dd.err, &he) && he.Response != nil && !cfg.verbose {
-			printResponse(log, he.Response)
+		if errors.As(dd.err, &he) && he.Response != nil {
+			// With -v the wire has printed the head.
+			printResponse(log, he.Response, !cfg.verbose)
 		}
 		return exitHandshake
 	}
@@ -230,29 +231,25 @@ func dial(args []string, stdin io.Reader, stdout, stderr io.Writer, sigs <-chan 
 	return session(c, w, cfg, stdin, stdout, log, sigs)
 }
 
-// printResponse prints the head of a refused handshake's response and the
-// start of its body.
-func printResponse(log *logger, resp *http.Response) {
-	log.printf("< %s %s", resp.Proto, resp.Status)
-	var b bytes.Buffer
-	resp.Header.Write(&b)
-	for _, line := range strings.Split(strings.TrimRight(b.String(), "\r\n"), "\r\n") {
-		if line != "" {
-			log.printf("< %s", line)
+// printResponse prints the start of a refused handshake's response body,
+// after its head if head is set.
+func printResponse(log *logger, resp *http.Response, head bool) {
+	if head {
+		log.printf("< %s %s", resp.Proto, resp.Status)
+		var b bytes.Buffer
+		resp.Header.Write(&b)
+		for _, line := range strings.Split(strings.TrimRight(b.String(), "\r\n"), "\r\n") {
+			if line != "" {
+				log.printf("< %s", line)
+			}
 		}
+		log.printf("<")
 	}
-	log.printf("<")
 	if resp.Body != nil {
 		if p, _ := io.ReadAll(io.LimitReader(resp.Body, 1024)); len(p) > 0 {
 			log.printf("< %s", strings.TrimRight(string(p), "\r\n"))
 		}
 	}
-}
-
-// A message is one that arrived, on its way to standard output.
-type message struct {
-	typ  conn.MessageType
-	data []byte
 }
 
 // An inputEnd is why reading standard input stopped.
@@ -268,34 +265,25 @@ func session(c *conn.Conn, w *wire, cfg *clientConfig, stdin io.Reader, stdout i
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 
-	// Reading and printing are separate goroutines so that the reader is
-	// back in Read as soon as possible: conn.Conn.Close discards the
-	// messages that arrive while no Read is under way, and ws wants to
-	// print every message the server sent before its Close frame.
-	msgs := make(chan message, 256)
+	// The reader prints every message until the connection ends; then
+	// readErr says how it ended. ws never calls Conn.Close, which would
+	// discard the messages in flight (see wire).
 	var readErr error
-	go func() {
-		defer close(msgs)
-		for {
-			typ, data, err := c.Read(ctx, nil)
-			if err != nil {
-				readErr = err
-				return
-			}
-			msgs <- message{typ, data}
-		}
-	}()
 	printed := make(chan struct{})
 	go func() {
 		defer close(printed)
 		out := bufio.NewWriter(stdout)
-		for m := range msgs {
-			writeMessage(out, m, cfg.base64)
-			if len(msgs) == 0 {
-				out.Flush()
+		var buf []byte
+		for {
+			typ, data, err := c.Read(ctx, buf[:0])
+			if err != nil {
+				readErr = err
+				return
 			}
+			writeMessage(out, typ, data, cfg.base64)
+			out.Flush()
+			buf = data
 		}
-		out.Flush()
 	}()
 
 	inputDone := make(chan inputEnd, 1)
@@ -397,17 +385,16 @@ func endStatus(err error, weClosed bool, log *logger, verbose bool) int {
 }
 
 // writeMessage prints one message on a line.
-func writeMessage(w *bufio.Writer, m message, b64 bool) {
+func writeMessage(w *bufio.Writer, typ conn.MessageType, data []byte, b64 bool) {
 	switch {
-	case m.typ == conn.Text:
-		w.Write(m.data)
+	case typ == conn.Text:
+		w.Write(data)
 	case b64:
 		enc := base64.NewEncoder(base64.StdEncoding, w)
-		enc.Write(m.data)
+		enc.Write(data)
 		enc.Close()
 	default:
-		enc := hex.NewEncoder(w)
-		enc.Write(m.data)
+		hex.NewEncoder(w).Write(data)
 	}
 	w.WriteByte('\n')
 }

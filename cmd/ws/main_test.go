@@ -568,6 +568,12 @@ func TestExitStatus(t *testing.T) {
 		want:       exitHandshake,
 		wantStderr: "< HTTP/1.1 403 Forbidden",
 	}, {
+		name:       "handshake refused, with -v",
+		url:        func(t *testing.T) string { return httpServer(t, http.StatusForbidden) },
+		args:       []string{"-v"},
+		want:       exitHandshake,
+		wantStderr: "< HTTP/1.1 403 Forbidden\n< Date: ",
+	}, {
 		name:       "not a WebSocket server",
 		url:        func(t *testing.T) string { return httpServer(t, http.StatusOK) },
 		want:       exitHandshake,
