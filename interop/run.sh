@@ -2,8 +2,9 @@
 # Interoperability checks of permessage-deflate (RFC 7692) against real
 # peers: Node's ws as client and as server, and headless Chromium as
 # client, with context takeover on, each no-context-takeover variant, and
-# window-size limits, asked for by either side; and our client against a
-# Socket.IO server, with and without compression. Needs Go, Node (20 or
+# window-size limits, asked for by either side; our client against a
+# Socket.IO server, with and without compression; and the ws command
+# (cmd/ws) against the ws echo server. Needs Go, Node (20 or
 # later) with npm, and apt-get if /usr/bin/chromium is missing. Builds and
 # starts the Go and ws echo servers on 127.0.0.1, runs every check, prints
 # a summary table and exits non-zero if anything failed. Everything it
@@ -181,6 +182,18 @@ record "$work/chromium.log" chromium "$status"
 step "our client against the ws server"
 go_client ws-server "$ws_port" "$go_cases"
 
+step "cmd/ws against the ws server (go test -run Node ./cmd/ws)"
+# The test starts node/server.js on a port of its own and runs the ws
+# command against it; it skips without WS_NODE_MODULES, which is a
+# failure here.
+status=0
+(cd "$root" && WS_NODE_MODULES=interop/node/node_modules timeout "$(left 120)" go test -count=1 -v -run Node ./cmd/ws) >"$work/cmd-ws.log" 2>&1 || status=$?
+if [ "$status" -eq 0 ] && grep -q -- '--- PASS: TestNodeWS' "$work/cmd-ws.log"; then
+  echo "RESULT cmd/ws ws-server go-test-Node ok" >>"$results"
+else
+  echo "RESULT cmd/ws ws-server go-test-Node FAIL exited with status $status$(grep -q -- '--- SKIP' "$work/cmd-ws.log" && echo ', skipped')" >>"$results"
+fi
+
 step "our client against the Socket.IO server"
 for variant in off deflate; do
   flags=()
@@ -214,6 +227,11 @@ if [ "$failed" -gt 0 ]; then
            /^RESULT .* FAIL/{ printf "%s", block; block = "" }' "$work/$log.log"
     fi
   done
+  if grep -q '^RESULT cmd/ws .* FAIL' "$results"; then
+    echo
+    echo "== go test -run Node ./cmd/ws (last 40 lines)"
+    tail -n 40 "$work/cmd-ws.log"
+  fi
   for log in "$work"/crashed-*.log; do
     [ -f "$log" ] || continue
     echo

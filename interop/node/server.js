@@ -3,7 +3,7 @@
 // protocol of interop/internal/echo: a "negotiated:" greeting, "stats?"
 // answered with the TCP byte counts, and every other message echoed with
 // its type, even-numbered ones whole and odd ones in fragments.
-// Usage: node server.js PORT
+// Usage: node server.js PORT (0 for a free one)
 'use strict';
 const http = require('http');
 const { WebSocketServer } = require('ws');
@@ -69,5 +69,7 @@ server.on('upgrade', (req, socket, head) => {
   }
   wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));
 });
-server.listen(port, '127.0.0.1', () => log(`ws ${require('ws/package.json').version} echo server on 127.0.0.1:${port}`));
+// The address logged is the one bound: PORT 0 picks a free port, which
+// cmd/ws's test reads from this line.
+server.listen(port, '127.0.0.1', () => log(`ws ${require('ws/package.json').version} echo server on 127.0.0.1:${server.address().port}`));
 for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => process.exit(0));
