@@ -249,13 +249,18 @@ func (r *Conn) lost(gen uint64, err error) {
 		c.CloseNow()
 		return
 	}
-	done := make(chan struct{})
+	prev, done := r.done, make(chan struct{})
 	r.done = done
 	r.signal()
 	r.mu.Unlock()
 	c.CloseNow()
 	go func() {
 		defer close(done)
+		if prev != nil {
+			// The goroutine that opened c may not have returned yet: wait,
+			// so that Close, which waits for done, waits for both.
+			<-prev
+		}
 		r.connect(r.ctx, err, 0)
 	}()
 }
