@@ -22,7 +22,7 @@
 //		if err != nil {
 //			return err // the server said goodbye for good, or c gave up
 //		}
-//		...
+//		fmt.Println(typ, string(msg))
 //	}
 //
 // # Delivery

@@ -67,3 +67,28 @@ func ExampleDial() {
 	// closed with 1000, retrying: false
 	// end: conn: the peer closed the connection with code normal closure (1000): "done"
 }
+
+// A client subscribes again on every connection, in OnConnect, since the
+// server does not know a new connection is the same client. This is the
+// program of the package documentation; it is compiled, not run.
+func Example_subscribe() {
+	follow := func(ctx context.Context) error {
+		c, err := reconnect.Dial(ctx, "wss://example.com/feed", &reconnect.Options{
+			OnConnect: func(c *conn.Conn, _ *http.Response) {
+				c.Write(ctx, conn.Text, []byte(`{"subscribe":"prices"}`))
+			},
+		})
+		if err != nil {
+			return err
+		}
+		defer c.CloseNow()
+		for {
+			typ, msg, err := c.Read(ctx, nil) // waits across reconnections
+			if err != nil {
+				return err // the server said goodbye for good, or c gave up
+			}
+			fmt.Println(typ, string(msg))
+		}
+	}
+	_ = follow
+}

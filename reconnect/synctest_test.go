@@ -517,3 +517,44 @@ func TestWriteDuringFlush(t *testing.T) {
 		p.wg.Wait()
 	})
 }
+
+// TestLostConnClosed has the server send a Close frame (1012) and leave
+// the TCP connection open: the Conn closes it at once rather than leave
+// it, and a goroutine of the conn package watching it, for
+// conn.Options.CloseTimeout while it waits to dial again.
+func TestLostConnClosed(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		serverDone := make(chan struct{})
+		p := &pipeNet{}
+		p.serve = func(i int) serveFunc {
+			if i > 0 {
+				return nil
+			}
+			return func(_ int, nc net.Conn) {
+				defer close(serverDone)
+				if upgrade(nc) == nil {
+					return
+				}
+				nc.Write([]byte{0x88, 0x02, 0x03, 0xf4}) // Close, 1012, unmasked; the Conn is left alone
+				for {
+					if _, err := nc.Read(make([]byte, 64)); err != nil {
+						return
+					}
+				}
+			}
+		}
+		r, err := Dial(ctx, pipeURL, &Options{Client: p.clientOptions(), MinDelay: time.Hour, MaxDelay: time.Hour})
+		if err != nil {
+			t.Fatal(err)
+		}
+		go r.Read(ctx, nil)
+		synctest.Wait()
+		select {
+		case <-serverDone:
+		default:
+			t.Error("the lost connection is still open")
+		}
+		r.CloseNow()
+		p.wg.Wait()
+	})
+}
