@@ -68,7 +68,7 @@ func greet(i int, nc net.Conn) {
 // serve for each connection. Its count of connections goes on across
 // restarts when it is handed to the next one.
 type tcpServer struct {
-	t     *testing.T
+	t     testing.TB
 	ln    net.Listener
 	serve serveFunc
 	n     *atomic.Int32
@@ -78,7 +78,7 @@ type tcpServer struct {
 }
 
 // listen starts a tcpServer on addr ("127.0.0.1:0" for a new port).
-func listen(t *testing.T, addr string, n *atomic.Int32, serve serveFunc) *tcpServer {
+func listen(t testing.TB, addr string, n *atomic.Int32, serve serveFunc) *tcpServer {
 	t.Helper()
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
