@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"math/rand/v2"
 	"net"
 	"net/http"
@@ -44,7 +45,7 @@ type Options struct {
 	//	[0, min(MaxDelay, MinDelay × 2^n)]
 	//
 	// so that clients that lost the same server do not come back all at
-	// once. Zero means 1 s and 30 s. When a server refuses with 429 or 503
+	// once. Zero means 1 s and 30 s (or MinDelay, if that is longer). When a server refuses with 429 or 503
 	// and a Retry-After field, the wait is that long (up to 10 minutes)
 	// plus the random wait above.
 	MinDelay time.Duration
@@ -149,8 +150,15 @@ func backoffBound(minDelay, maxDelay time.Duration, n int) time.Duration {
 // dials, the last of which failed with err; randN(k) returns a number in
 // [0, k).
 func (o *Options) delay(n int, err error, randN func(int64) int64) time.Duration {
-	bound := backoffBound(o.MinDelay, o.MaxDelay, n)
-	return retryAfter(err, time.Now()) + time.Duration(randN(int64(bound)+1))
+	k := int64(backoffBound(o.MinDelay, o.MaxDelay, n))
+	if k < math.MaxInt64 {
+		k++ // the bound itself may be drawn
+	}
+	jitter, ra := time.Duration(randN(k)), retryAfter(err, time.Now())
+	if jitter > math.MaxInt64-ra {
+		return math.MaxInt64
+	}
+	return ra + jitter
 }
 
 // randN is the default source of randomness for delays.

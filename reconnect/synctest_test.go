@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"net"
 	"net/http"
 	"sync"
@@ -557,4 +558,83 @@ func TestLostConnClosed(t *testing.T) {
 		r.CloseNow()
 		p.wg.Wait()
 	})
+}
+
+// TestMisuse checks the errors of calls that cannot be honoured, and that
+// they leave the Conn working: a message type that is neither text nor
+// binary, a context already ended while disconnected (nothing is queued),
+// a close code that may not be sent.
+func TestMisuse(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		received := make(chan string, 10)
+		p := &pipeNet{}
+		p.serve = func(i int) serveFunc {
+			if i == 0 {
+				return closeWith(conn.CloseTryAgainLater)
+			}
+			return func(_ int, nc net.Conn) {
+				c := upgrade(nc)
+				if c == nil {
+					return
+				}
+				defer c.CloseNow()
+				for {
+					_, msg, err := c.Read(ctx, nil)
+					if err != nil {
+						return
+					}
+					received <- string(msg)
+				}
+			}
+		}
+		r, err := Dial(ctx, pipeURL, &Options{Client: p.clientOptions(), QueueMessages: 10})
+		if err != nil {
+			t.Fatal(err)
+		}
+		reads := make(chan error, 1)
+		go func() {
+			_, _, err := r.Read(ctx, nil)
+			reads <- err
+		}()
+		synctest.Wait()
+		if err := r.Write(ctx, conn.MessageType(9), []byte("x")); err == nil {
+			t.Error("Write of type 9 succeeded")
+		}
+		done, cancel := context.WithCancel(ctx)
+		cancel()
+		if err := r.Write(done, conn.Text, []byte("cancelled")); !errors.Is(err, context.Canceled) {
+			t.Errorf("Write with an ended context = %v, want context.Canceled", err)
+		}
+		if err := r.Close(1005+1, ""); err == nil || errors.Is(err, net.ErrClosed) {
+			t.Errorf("Close(1006) = %v, want an error about the code", err)
+		}
+		if err := r.Write(ctx, conn.Text, []byte("queued")); err != nil {
+			t.Errorf("Write = %v", err)
+		}
+		if got := <-received; got != "queued" {
+			t.Errorf("server received %q first, want queued", got)
+		}
+		if err := r.Close(conn.CloseNormalClosure, ""); err != nil {
+			t.Errorf("Close = %v", err)
+		}
+		if err := <-reads; !errors.Is(err, net.ErrClosed) {
+			t.Errorf("Read = %v, want an error matching net.ErrClosed", err)
+		}
+		p.wg.Wait()
+	})
+}
+
+func TestDelayExtremes(t *testing.T) {
+	o, err := (&Options{MinDelay: time.Hour, MaxDelay: math.MaxInt64}).validate()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range []int{0, 40, 1000} {
+		for _, rnd := range []func(int64) int64{zeroRand, maxRand} {
+			d := o.delay(n, handshakeError(503, "600"), rnd)
+			if d < 10*time.Minute {
+				t.Errorf("delay(%d) = %v, want at least the Retry-After, and no overflow", n, d)
+			}
+		}
+	}
 }
