@@ -630,7 +630,7 @@ func TestDelayExtremes(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, n := range []int{0, 40, 1000} {
-		for _, rnd := range []func(int64) int64{zeroRand, maxRand} {
+		for _, rnd := range []func(int64) int64{zeroRand, maxRand, randN} {
 			d := o.delay(n, handshakeError(503, "600"), rnd)
 			if d < 10*time.Minute {
 				t.Errorf("delay(%d) = %v, want at least the Retry-After, and no overflow", n, d)
