@@ -120,7 +120,8 @@ func (r *Conn) Read(ctx context.Context, buf []byte) (conn.MessageType, []byte, 
 // conn.Conn.Write: a connection that broke before Read noticed fails the
 // write, and the message may or may not have reached the server. While no
 // connection is open, Write queues a copy of p if there is a queue and
-// returns at once; otherwise it returns ErrNotConnected.
+// returns at once; otherwise it returns ErrNotConnected. Once the Conn has
+// stopped, Write returns the error Read returns.
 func (r *Conn) Write(ctx context.Context, typ conn.MessageType, p []byte) error {
 	if typ != conn.Text && typ != conn.Binary {
 		return fmt.Errorf("reconnect: message type %d is neither text nor binary", typ)

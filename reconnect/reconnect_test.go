@@ -251,8 +251,8 @@ func TestCloseCodes(t *testing.T) {
 			if _, _, err2 := r.Read(ctx, nil); err2 != err {
 				t.Errorf("second Read = %v, want the same error", err2)
 			}
-			if err := r.Write(ctx, conn.Text, []byte("x")); err != err {
-				t.Errorf("Write after the end = %v, want the same error", err)
+			if werr := r.Write(ctx, conn.Text, []byte("x")); werr != err {
+				t.Errorf("Write after the end = %v, want %v", werr, err)
 			}
 			if s := r.State(); s != conn.Closed {
 				t.Errorf("State = %v, want closed", s)
