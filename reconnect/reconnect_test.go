@@ -2,12 +2,14 @@ package reconnect
 
 import (
 	"context"
+	"crypto/tls"
 	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"strings"
 	"sync/atomic"
@@ -17,6 +19,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/rfc6455/websocket/client"
 	"github.com/rfc6455/websocket/conn"
+	"github.com/rfc6455/websocket/server"
 )
 
 // fast are options for tests over loopback: short delays, so that they do
@@ -486,5 +489,44 @@ func TestQueue(t *testing.T) {
 				t.Errorf("bytes = %d once empty", q.bytes)
 			}
 		})
+	}
+}
+
+// TestTLSNotRetried dials a TLS server whose certificate the client does
+// not trust: the Dial fails at once, without a second attempt, with the
+// certificate error; with the certificate trusted it connects.
+func TestTLSNotRetried(t *testing.T) {
+	t.Parallel()
+	var dials atomic.Int32
+	srv := httptest.NewUnstartedServer(&server.Handler{Serve: func(c *conn.Conn, r *http.Request) {
+		c.Write(r.Context(), conn.Text, []byte("secure"))
+		c.Close(conn.CloseNormalClosure, "")
+	}})
+	srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+		if s == http.StateNew {
+			dials.Add(1)
+		}
+	}
+	srv.StartTLS()
+	defer srv.Close()
+	url := "wss" + strings.TrimPrefix(srv.URL, "https")
+	opts := fast(nil)
+	opts.MaxAttempts = 3
+	_, err := Dial(ctx, url, opts)
+	var verr *tls.CertificateVerificationError
+	if !errors.As(err, &verr) || errors.Is(err, ErrGaveUp) {
+		t.Fatalf("Dial = %v, want a certificate error, not retried", err)
+	}
+	if n := dials.Load(); n != 1 {
+		t.Errorf("%d connections, want 1", n)
+	}
+	opts.Client = &client.Options{TLSConfig: srv.Client().Transport.(*http.Transport).TLSClientConfig}
+	r, err := Dial(ctx, url, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.CloseNow()
+	if _, msg, err := r.Read(ctx, nil); err != nil || string(msg) != "secure" {
+		t.Errorf("Read = %q, %v; want secure", msg, err)
 	}
 }
