@@ -158,7 +158,10 @@ func (r *Conn) Write(ctx context.Context, typ conn.MessageType, p []byte) error 
 // dropped. Close returns once the Conn's goroutine has ended, except when
 // it is called while OnConnect or OnDisconnect runs: that goroutine then
 // ends as soon as the callback returns. A second Close returns an error
-// matching net.ErrClosed. A code that may not be sent (see
+// matching net.ErrClosed. As with conn.Conn.Close, the client then leaves
+// the TCP close to the server, watching for it in the background for at
+// most conn.Options.CloseTimeout; CloseNow leaves nothing behind. A code
+// that may not be sent (see
 // [conn.Conn.Close]) is refused with an error, and the Conn goes on.
 func (r *Conn) Close(code conn.CloseCode, reason string) error {
 	if code != conn.CloseNoStatusReceived && !code.IsValid() {
