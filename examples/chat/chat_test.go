@@ -1,0 +1,373 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/http/httptest"
+	"runtime"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	natsserver "github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go"
+
+	"github.com/rfc6455/websocket/client"
+	"github.com/rfc6455/websocket/conn"
+	"github.com/rfc6455/websocket/wsjson"
+)
+
+// wait bounds every wait of a test for something that should happen.
+const wait = 10 * time.Second
+
+// startNATS starts an in-process NATS server with JetStream on a random
+// loopback port, storing in a directory of the test's, and returns its URL.
+func startNATS(t *testing.T) string {
+	t.Helper()
+	ns, err := natsserver.NewServer(&natsserver.Options{
+		Host:      "127.0.0.1",
+		Port:      -1,
+		JetStream: true,
+		StoreDir:  t.TempDir(),
+		NoLog:     true,
+		NoSigs:    true,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ns.Start()
+	t.Cleanup(func() {
+		ns.Shutdown()
+		ns.WaitForShutdown()
+	})
+	if !ns.ReadyForConnections(wait) {
+		t.Fatal("NATS server not ready")
+	}
+	return ns.ClientURL()
+}
+
+// A node is one chat process of a test: a hub on a loopback port.
+type node struct {
+	hub *hub
+	srv *httptest.Server
+	nc  *nats.Conn // nil for a memory bus
+}
+
+// startNode starts a node over NATS at natsURL, or over mem if natsURL is "".
+// listen, if not nil, wraps the node's listener.
+func startNode(t *testing.T, natsURL string, mem *memBus, opts options, listen func(net.Listener) net.Listener) *node {
+	t.Helper()
+	n := &node{}
+	var b bus = mem
+	if natsURL != "" {
+		nc, err := nats.Connect(natsURL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n.nc = nc
+		if b, err = newNATSBus(context.Background(), nc, opts.History); err != nil {
+			nc.Close()
+			t.Fatal(err)
+		}
+	}
+	opts.Logf = t.Logf
+	h, err := newHub(b, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n.hub = h
+	n.srv = httptest.NewUnstartedServer(h)
+	if listen != nil {
+		n.srv.Listener = listen(n.srv.Listener)
+	}
+	n.srv.Start()
+	t.Cleanup(n.stop)
+	return n
+}
+
+// stop shuts the node down as main does, and checks that none of its
+// goroutines is left. It may be called more than once.
+func (n *node) stop() {
+	if n.hub == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), wait)
+	defer cancel()
+	n.hub.Shutdown(ctx)
+	n.srv.Close()
+	if n.nc != nil {
+		n.nc.Close()
+	}
+	n.hub = nil
+}
+
+// ourGoroutines returns the stacks of the goroutines running the hub's
+// code.
+func ourGoroutines() []string {
+	buf := make([]byte, 1<<20)
+	buf = buf[:runtime.Stack(buf, true)]
+	var ours []string
+	for g := range strings.SplitSeq(string(buf), "\n\n") {
+		for _, fn := range []string{"main.(*hub)", "main.(*outbox)", "main.(*natsBus)", "main.(*memBus)"} {
+			if strings.Contains(g, fn) {
+				ours = append(ours, g)
+				break
+			}
+		}
+	}
+	return ours
+}
+
+// checkNoGoroutines fails the test if goroutines of the hub are still
+// running once every node of the test has stopped.
+func checkNoGoroutines(t *testing.T) {
+	t.Cleanup(func() {
+		deadline := time.Now().Add(wait)
+		for {
+			left := ourGoroutines()
+			if len(left) == 0 {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Errorf("%d goroutines left after the nodes stopped:\n%s", len(left), strings.Join(left, "\n\n"))
+				return
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	})
+}
+
+// A member is a test's client: a goroutine reads its events into a channel.
+type tclient struct {
+	t       *testing.T
+	name    string
+	c       *conn.Conn
+	id      string     // from the welcome
+	events  chan event // every event after the welcome, closed when reading fails
+	readErr error      // why reading ended, once events is closed
+	start   chan struct{}
+}
+
+// dial connects a client named name to room on n and waits for its
+// welcome. If paused, the client reads nothing more until resume.
+func dial(t *testing.T, n *node, room, name string, paused bool, dialer func(ctx context.Context, network, addr string) (net.Conn, error)) *tclient {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), wait)
+	defer cancel()
+	u := "ws" + strings.TrimPrefix(n.srv.URL, "http") + "/ws/" + room + "?name=" + name
+	c, _, err := client.Dial(ctx, u, &client.Options{DialContext: dialer})
+	if err != nil {
+		t.Fatalf("dialing %s: %v", u, err)
+	}
+	var w event
+	if err := wsjson.Read(ctx, c, &w); err != nil {
+		t.Fatalf("%s: reading welcome: %v", name, err)
+	}
+	if w.Type != "welcome" || w.Name != name || w.Room != room || w.ID == "" {
+		t.Fatalf("%s: first event %+v, want a welcome to %s in %s", name, w, name, room)
+	}
+	cl := &tclient{t: t, name: name, c: c, id: w.ID, events: make(chan event, 100000), start: make(chan struct{})}
+	if !paused {
+		close(cl.start)
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		defer close(cl.events)
+		<-cl.start
+		for {
+			var ev event
+			if err := wsjson.Read(context.Background(), c, &ev); err != nil {
+				cl.readErr = err
+				return
+			}
+			cl.events <- ev
+		}
+	}()
+	t.Cleanup(func() {
+		cl.resume()
+		c.CloseNow()
+		<-done
+	})
+	return cl
+}
+
+func (cl *tclient) resume() {
+	select {
+	case <-cl.start:
+	default:
+		close(cl.start)
+	}
+}
+
+func (cl *tclient) send(text string) {
+	cl.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), wait)
+	defer cancel()
+	if err := wsjson.Write(ctx, cl.c, map[string]string{"text": text}); err != nil {
+		cl.t.Fatalf("%s: sending %q: %v", cl.name, text, err)
+	}
+}
+
+// until returns the client's events up to and including the first for
+// which stop is true.
+func (cl *tclient) until(stop func(event) bool) []event {
+	cl.t.Helper()
+	var got []event
+	timeout := time.After(wait)
+	for {
+		select {
+		case ev, ok := <-cl.events:
+			if !ok {
+				cl.t.Fatalf("%s: connection ended (%v) after %d events, waiting for more", cl.name, cl.readErr, len(got))
+			}
+			got = append(got, ev)
+			if stop(ev) {
+				return got
+			}
+		case <-timeout:
+			cl.t.Fatalf("%s: waited %v; got %d events, the last %+v", cl.name, wait, len(got), last(got))
+		}
+	}
+}
+
+func last(evs []event) event {
+	if len(evs) == 0 {
+		return event{}
+	}
+	return evs[len(evs)-1]
+}
+
+func isText(text string) func(event) bool {
+	return func(ev event) bool { return ev.Type == "message" && ev.Text == text }
+}
+
+// messages returns the messages among evs, by sender ID.
+func messages(evs []event) map[string][]event {
+	m := make(map[string][]event)
+	for _, ev := range evs {
+		if ev.Type == "message" {
+			m[ev.ID] = append(m[ev.ID], ev)
+		}
+	}
+	return m
+}
+
+// checkSent checks that msgs are exactly the n messages sender sent, each
+// once and in order, with their History flag as wanted.
+func checkSent(t *testing.T, who string, msgs []event, sender *tclient, n int, history bool) {
+	t.Helper()
+	if len(msgs) != n {
+		t.Errorf("%s got %d messages from %s, want %d", who, len(msgs), sender.name, n)
+	}
+	for i, ev := range msgs {
+		want := fmt.Sprintf("%s %d", sender.name, i+1)
+		if ev.Text != want || ev.Seq != uint64(i+1) || ev.Name != sender.name || ev.History != history {
+			t.Errorf("%s: message %d from %s is %q seq %d history %v, want %q seq %d history %v",
+				who, i+1, sender.name, ev.Text, ev.Seq, ev.History, want, i+1, history)
+			return
+		}
+	}
+}
+
+// setups are the two ways nodes share a chat: one NATS server, or one
+// memory bus in the same process.
+var setups = []struct {
+	name  string
+	nodes func(t *testing.T, opts options) (a, b *node)
+}{{
+	name: "nats",
+	nodes: func(t *testing.T, opts options) (a, b *node) {
+		u := startNATS(t)
+		return startNode(t, u, nil, opts, nil), startNode(t, u, nil, opts, nil)
+	},
+}, {
+	name: "memory",
+	nodes: func(t *testing.T, opts options) (a, b *node) {
+		mem := newMemBus(opts.History)
+		return startNode(t, "", mem, opts, nil), startNode(t, "", mem, opts, nil)
+	},
+}}
+
+// TestRoom has members on two nodes talk at once: every member gets every
+// message once, each sender's in order, sees who joined, and a member who
+// joins later gets the history.
+func TestRoom(t *testing.T) {
+	for _, setup := range setups {
+		t.Run(setup.name, func(t *testing.T) {
+			checkNoGoroutines(t)
+			const perSender = 40
+			a, b := setup.nodes(t, options{History: 1000, Queue: 1000})
+
+			// Each member sees its own join first, then the joins of
+			// those after it, and nothing else meanwhile.
+			var members []*tclient
+			for _, j := range []struct {
+				n    *node
+				name string
+			}{{a, "a1"}, {a, "a2"}, {b, "b1"}, {b, "b2"}} {
+				m := dial(t, j.n, "lobby", j.name, false, nil)
+				members = append(members, m)
+				for _, e := range members {
+					evs := e.until(func(ev event) bool { return ev.Type == "join" })
+					if len(evs) != 1 || evs[0].ID != m.id || evs[0].Name != m.name || evs[0].Room != "lobby" {
+						t.Errorf("%s saw %+v, want only the join of %s (%s)", e.name, evs, m.name, m.id)
+					}
+				}
+			}
+			a1, a2, b1, b2 := members[0], members[1], members[2], members[3]
+			senders := []*tclient{a1, b1, b2}
+			other := dial(t, b, "other", "o1", false, nil) // in another room: sees none of it
+
+			var wg sync.WaitGroup
+			for _, s := range senders {
+				wg.Go(func() {
+					for i := 1; i <= perSender; i++ {
+						s.send(fmt.Sprintf("%s %d", s.name, i))
+					}
+				})
+			}
+			wg.Wait()
+			// Once every sender has its own last message back, every
+			// message is stored; "done" comes after them all.
+			before := make(map[*tclient][]event)
+			for _, s := range senders {
+				before[s] = s.until(isText(fmt.Sprintf("%s %d", s.name, perSender)))
+			}
+			a2.send("done")
+			for _, m := range members {
+				got := messages(append(before[m], m.until(isText("done"))...))
+				for _, s := range senders {
+					checkSent(t, m.name, got[s.id], s, perSender, false)
+				}
+			}
+
+			// Late joiners, on a node where the room is active, get the
+			// history, then what is said next.
+			for _, n := range []*node{a, b} {
+				late := dial(t, n, "lobby", "late", false, nil)
+				evs := late.until(isText("done"))
+				got := messages(evs)
+				for _, s := range senders {
+					checkSent(t, "late", got[s.id], s, perSender, true)
+				}
+				after := "after " + n.srv.URL
+				a2.send(after)
+				if ev := last(late.until(isText(after))); ev.History {
+					t.Errorf("late joiner got %+v as history, want it live", ev)
+				}
+				late.c.Close(conn.CloseNormalClosure, "")
+				if ev := last(a1.until(func(ev event) bool { return ev.Type == "leave" })); ev.ID != late.id {
+					t.Errorf("a1 saw %+v, want the late joiner %s leave", ev, late.id)
+				}
+			}
+
+			other.send("elsewhere")
+			if evs := other.until(isText("elsewhere")); len(messages(evs)[other.id]) != len(evs)-1 {
+				t.Errorf("a member of another room got %+v", evs)
+			}
+		})
+	}
+}
