@@ -3,13 +3,17 @@ package main
 import (
 	"context"
 	"fmt"
+	"math/rand/v2"
 	"net"
 	"net/http/httptest"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"errors"
 
 	natsserver "github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
@@ -370,4 +374,176 @@ func TestRoom(t *testing.T) {
 			}
 		})
 	}
+}
+
+// smallBuffers makes the kernel hold little of what a node writes to the
+// first client it accepts, so that this client, when it stops reading,
+// fills its outbox quickly.
+type smallBuffers struct {
+	net.Listener
+	once sync.Once
+}
+
+func (l *smallBuffers) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if tc, ok := c.(*net.TCPConn); ok {
+		l.once.Do(func() { tc.SetWriteBuffer(4096) })
+	}
+	return c, err
+}
+
+// dialSmall dials with a small receive buffer, for the same reason.
+func dialSmall(ctx context.Context, network, addr string) (net.Conn, error) {
+	c, err := new(net.Dialer).DialContext(ctx, network, addr)
+	if tc, ok := c.(*net.TCPConn); ok {
+		tc.SetReadBuffer(4096)
+	}
+	return c, err
+}
+
+// randomText returns n letters that do not compress much.
+func randomText(n int) string {
+	b := make([]byte, n)
+	for i := range b {
+		b[i] = 'a' + byte(rand.IntN(26))
+	}
+	return string(b)
+}
+
+// TestSlowClient has a member stop reading while another sends far more
+// than its outbox and the kernel's buffers hold: the member is dropped or
+// skips messages, as the policy says, and the others get everything.
+func TestSlowClient(t *testing.T) {
+	const sent = 150
+	for _, policy := range []Policy{DropOldest, Disconnect} {
+		for _, setup := range []string{"nats", "memory"} {
+			t.Run(policy.String()+"/"+setup, func(t *testing.T) {
+				checkNoGoroutines(t)
+				var natsURL string
+				var mem *memBus
+				if setup == "nats" {
+					natsURL = startNATS(t)
+				} else {
+					mem = newMemBus(1)
+				}
+				n := startNode(t, natsURL, mem, options{History: 1, Queue: 8, Policy: policy}, func(l net.Listener) net.Listener { return &smallBuffers{Listener: l} })
+				slow := dial(t, n, "r", "slow", true, dialSmall)
+				fast := dial(t, n, "r", "fast", false, nil)
+				sender := dial(t, n, "r", "sender", false, nil)
+				// In step with the members who read, whose outboxes never
+				// fill.
+				pad := randomText(3000)
+				var got []event
+				for i := 1; i <= sent; i++ {
+					sender.send(fmt.Sprintf("sender %d", i) + "\n" + pad)
+					isSent := func(ev event) bool { return ev.Type == "message" && ev.Seq == uint64(i) }
+					got = append(got, fast.until(isSent)...)
+					sender.until(isSent)
+				}
+				if policy == Disconnect {
+					// The slow member's leave is announced at once.
+					if !slices.ContainsFunc(got, func(ev event) bool { return ev.Type == "leave" && ev.ID == slow.id }) {
+						got = append(got, fast.until(func(ev event) bool { return ev.Type == "leave" })...)
+						if ev := last(got); ev.ID != slow.id {
+							t.Errorf("fast saw %+v, want the slow member %s leave", ev, slow.id)
+						}
+					}
+				}
+				for i, ev := range messages(got)[sender.id] {
+					if want := fmt.Sprintf("sender %d\n", i+1); !strings.HasPrefix(ev.Text, want) || ev.Seq != uint64(i+1) {
+						t.Fatalf("fast got message %d %q, want %q", ev.Seq, ev.Text[:min(len(ev.Text), 12)], want)
+					}
+				}
+
+				slow.resume()
+				var msgs, dropped int
+				lastSeq := uint64(0)
+				for {
+					ev, ok := <-slow.events
+					if !ok {
+						break
+					}
+					switch ev.Type {
+					case "dropped":
+						dropped += ev.Count
+					case "message":
+						msgs++
+						if ev.Seq <= lastSeq {
+							t.Fatalf("slow got message %d after %d", ev.Seq, lastSeq)
+						}
+						// Every gap was announced.
+						if gap := int(ev.Seq - lastSeq - 1); gap > dropped {
+							t.Errorf("slow got message %d after %d with %d drops announced", ev.Seq, lastSeq, dropped)
+						}
+						lastSeq = ev.Seq
+					}
+					if policy == DropOldest && ev.Seq == sent {
+						break
+					}
+				}
+				switch policy {
+				case DropOldest:
+					// Still a member: it hears what is said next.
+					if lastSeq != sent || msgs == sent || dropped < sent-msgs {
+						t.Errorf("slow got %d messages up to %d with %d drops announced, want the last (%d) and gaps announced", msgs, lastSeq, dropped, sent)
+					}
+					sender.send("still there?")
+					slow.until(isText("still there?"))
+				case Disconnect:
+					var ce *conn.CloseError
+					if !errors.As(slow.readErr, &ce) || ce.Code != conn.ClosePolicyViolation || ce.Reason != kickReason {
+						t.Errorf("slow's connection ended with %v, want a close with 1008 %q", slow.readErr, kickReason)
+					}
+					if msgs >= sent || dropped != 0 {
+						t.Errorf("slow got %d messages and %d drops announced before being closed, want fewer than %d, none dropped", msgs, dropped, sent)
+					}
+				}
+				// The others were not held up: the fast member hears on.
+				sender.send("bye")
+				fast.until(isText("bye"))
+			})
+		}
+	}
+}
+
+// TestNodeRestart stops one of two nodes: its members are told it is going
+// away, the room goes on through the other node, and a member who joins the
+// restarted node gets the whole history, what was said while it was down
+// included.
+func TestNodeRestart(t *testing.T) {
+	checkNoGoroutines(t)
+	natsURL := startNATS(t)
+	opts := options{History: 100, Queue: 100}
+	a := startNode(t, natsURL, nil, opts, nil)
+	b := startNode(t, natsURL, nil, opts, nil)
+	a1 := dial(t, a, "r", "a1", false, nil)
+	b1 := dial(t, b, "r", "b1", false, nil)
+	for i := 1; i <= 5; i++ {
+		a1.send(fmt.Sprintf("a1 %d", i))
+	}
+	b1.until(isText("a1 5"))
+
+	b.stop()
+	for range b1.events {
+	}
+	var ce *conn.CloseError
+	if !errors.As(b1.readErr, &ce) || ce.Code != conn.CloseGoingAway {
+		t.Errorf("b1 got %v when its node stopped, want a close with 1001", b1.readErr)
+	}
+	for i := 6; i <= 10; i++ {
+		a1.send(fmt.Sprintf("a1 %d", i))
+	}
+	before := a1.until(isText("a1 10"))
+
+	b = startNode(t, natsURL, nil, opts, nil)
+	b2 := dial(t, b, "r", "b2", false, nil)
+	if ev := last(a1.until(func(ev event) bool { return ev.Type == "join" })); ev.ID != b2.id {
+		t.Errorf("a1 saw %+v, want b2 join", ev)
+	}
+	checkSent(t, "b2", messages(b2.until(isText("a1 10")))[a1.id], a1, 10, true)
+	a1.send("a1 11")
+	if ev := last(b2.until(func(ev event) bool { return ev.Type == "message" })); ev.Text != "a1 11" || ev.History {
+		t.Errorf("b2 got %+v, want a1 11 live", ev)
+	}
+	checkSent(t, "a1", messages(append(before, a1.until(isText("a1 11"))...))[a1.id], a1, 11, false)
 }
