@@ -114,7 +114,7 @@ func ourGoroutines() []string {
 	buf = buf[:runtime.Stack(buf, true)]
 	var ours []string
 	for g := range strings.SplitSeq(string(buf), "\n\n") {
-		for _, fn := range []string{"main.(*hub)", "main.(*outbox)", "main.(*natsBus)", "main.(*memBus)"} {
+		for _, fn := range []string{"chat.(*hub)", "chat.(*outbox)", "chat.(*natsBus)", "chat.(*memBus)"} {
 			if strings.Contains(g, fn) {
 				ours = append(ours, g)
 				break
