@@ -381,24 +381,32 @@ func TestRoom(t *testing.T) {
 // fills its outbox quickly.
 type smallBuffers struct {
 	net.Listener
-	once sync.Once
+	once  sync.Once
+	first chan *net.TCPConn
 }
 
 func (l *smallBuffers) Accept() (net.Conn, error) {
 	c, err := l.Listener.Accept()
 	if tc, ok := c.(*net.TCPConn); ok {
-		l.once.Do(func() { tc.SetWriteBuffer(4096) })
+		l.once.Do(func() {
+			tc.SetWriteBuffer(4096)
+			l.first <- tc
+		})
 	}
 	return c, err
 }
 
-// dialSmall dials with a small receive buffer, for the same reason.
-func dialSmall(ctx context.Context, network, addr string) (net.Conn, error) {
-	c, err := new(net.Dialer).DialContext(ctx, network, addr)
-	if tc, ok := c.(*net.TCPConn); ok {
-		tc.SetReadBuffer(4096)
+// dialSmall returns a dial function that gives the connection it makes a
+// small receive buffer, for the same reason, and sends it on dialed.
+func dialSmall(dialed chan<- *net.TCPConn) func(ctx context.Context, network, addr string) (net.Conn, error) {
+	return func(ctx context.Context, network, addr string) (net.Conn, error) {
+		c, err := new(net.Dialer).DialContext(ctx, network, addr)
+		if tc, ok := c.(*net.TCPConn); ok {
+			tc.SetReadBuffer(4096)
+			dialed <- tc
+		}
+		return c, err
 	}
-	return c, err
 }
 
 // randomText returns n letters that do not compress much.
@@ -426,8 +434,17 @@ func TestSlowClient(t *testing.T) {
 				} else {
 					mem = newMemBus(1)
 				}
-				n := startNode(t, natsURL, mem, options{History: 1, Queue: 8, Policy: policy}, func(l net.Listener) net.Listener { return &smallBuffers{Listener: l} })
-				slow := dial(t, n, "r", "slow", true, dialSmall)
+				accepted, dialed := make(chan *net.TCPConn, 1), make(chan *net.TCPConn, 1)
+				n := startNode(t, natsURL, mem, options{History: 1, Queue: 8, Policy: policy}, func(l net.Listener) net.Listener {
+					return &smallBuffers{Listener: l, first: accepted}
+				})
+				slow := dial(t, n, "r", "slow", true, dialSmall(dialed))
+				// Large buffers again once the outbox has filled, so that
+				// the slow member catches up quickly.
+				bigBuffers := func() {
+					(<-accepted).SetWriteBuffer(1 << 20)
+					(<-dialed).SetReadBuffer(1 << 20)
+				}
 				fast := dial(t, n, "r", "fast", false, nil)
 				sender := dial(t, n, "r", "sender", false, nil)
 				// In step with the members who read, whose outboxes never
@@ -455,6 +472,7 @@ func TestSlowClient(t *testing.T) {
 					}
 				}
 
+				bigBuffers()
 				slow.resume()
 				var msgs, dropped int
 				lastSeq := uint64(0)
