@@ -22,7 +22,8 @@ const (
 	// Disconnect removes the client from its room at once (its leave is
 	// announced) and closes its connection with close code 1008 (policy
 	// violation, RFC 6455, Section 7.4.1) and a reason that says why. The
-	// client receives what was queued before the Close frame.
+	// messages still queued for it are discarded; it receives the Close
+	// frame after the message being written, if any.
 	//
 	// [RFC 6455, Section 7.4.1]: https://www.rfc-editor.org/rfc/rfc6455#section-7.4.1
 	Disconnect
