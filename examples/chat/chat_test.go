@@ -28,7 +28,7 @@ const wait = 10 * time.Second
 
 // startNATS starts an in-process NATS server with JetStream on a random
 // loopback port, storing in a directory of the test's, and returns its URL.
-func startNATS(t *testing.T) string {
+func startNATS(t testing.TB) string {
 	t.Helper()
 	ns, err := natsserver.NewServer(&natsserver.Options{
 		Host:      "127.0.0.1",
@@ -61,7 +61,7 @@ type node struct {
 
 // startNode starts a node over NATS at natsURL, or over mem if natsURL is "".
 // listen, if not nil, wraps the node's listener.
-func startNode(t *testing.T, natsURL string, mem *memBus, opts options, listen func(net.Listener) net.Listener) *node {
+func startNode(t testing.TB, natsURL string, mem *memBus, opts options, listen func(net.Listener) net.Listener) *node {
 	t.Helper()
 	n := &node{}
 	var b bus = mem
@@ -76,7 +76,9 @@ func startNode(t *testing.T, natsURL string, mem *memBus, opts options, listen f
 			t.Fatal(err)
 		}
 	}
-	opts.Logf = t.Logf
+	if _, ok := t.(*testing.T); ok {
+		opts.Logf = t.Logf
+	}
 	h, err := newHub(b, opts)
 	if err != nil {
 		t.Fatal(err)
@@ -126,7 +128,7 @@ func ourGoroutines() []string {
 
 // checkNoGoroutines fails the test if goroutines of the hub are still
 // running once every node of the test has stopped.
-func checkNoGoroutines(t *testing.T) {
+func checkNoGoroutines(t testing.TB) {
 	t.Cleanup(func() {
 		deadline := time.Now().Add(wait)
 		for {
@@ -145,7 +147,7 @@ func checkNoGoroutines(t *testing.T) {
 
 // A member is a test's client: a goroutine reads its events into a channel.
 type tclient struct {
-	t       *testing.T
+	t       testing.TB
 	name    string
 	c       *conn.Conn
 	id      string     // from the welcome
@@ -156,7 +158,7 @@ type tclient struct {
 
 // dial connects a client named name to room on n and waits for its
 // welcome. If paused, the client reads nothing more until resume.
-func dial(t *testing.T, n *node, room, name string, paused bool, dialer func(ctx context.Context, network, addr string) (net.Conn, error)) *tclient {
+func dial(t testing.TB, n *node, room, name string, paused bool, dialer func(ctx context.Context, network, addr string) (net.Conn, error)) *tclient {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), wait)
 	defer cancel()
@@ -280,16 +282,16 @@ func checkSent(t *testing.T, who string, msgs []event, sender *tclient, n int, h
 // memory bus in the same process.
 var setups = []struct {
 	name  string
-	nodes func(t *testing.T, opts options) (a, b *node)
+	nodes func(t testing.TB, opts options) (a, b *node)
 }{{
 	name: "nats",
-	nodes: func(t *testing.T, opts options) (a, b *node) {
+	nodes: func(t testing.TB, opts options) (a, b *node) {
 		u := startNATS(t)
 		return startNode(t, u, nil, opts, nil), startNode(t, u, nil, opts, nil)
 	},
 }, {
 	name: "memory",
-	nodes: func(t *testing.T, opts options) (a, b *node) {
+	nodes: func(t testing.TB, opts options) (a, b *node) {
 		mem := newMemBus(opts.History)
 		return startNode(t, "", mem, opts, nil), startNode(t, "", mem, opts, nil)
 	},
