@@ -60,7 +60,7 @@ type memBus struct {
 }
 
 type memRoom struct {
-	log  []event // the last history messages, oldest first
+	log  []event // the last history messages or more, oldest first
 	subs map[*memSub]struct{}
 }
 
@@ -85,7 +85,7 @@ func (b *memBus) publish(_ context.Context, room string, ev *event) error {
 	r := b.room(room)
 	if ev.Type == "message" {
 		r.log = append(r.log, *ev)
-		if len(r.log) > b.history {
+		if len(r.log) >= 2*b.history { // trimmed in O(1) per message
 			r.log = append(r.log[:0], r.log[len(r.log)-b.history:]...)
 		}
 	}
@@ -100,7 +100,7 @@ func (b *memBus) subscribe(room string, deliver func(*event)) (func(), error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	r := b.room(room)
-	for _, ev := range r.log {
+	for _, ev := range r.log[max(0, len(r.log)-b.history):] {
 		ev.History = true
 		deliver(&ev)
 	}

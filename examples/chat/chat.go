@@ -85,7 +85,7 @@ type room struct {
 
 	mu      sync.Mutex
 	members map[*member]struct{}
-	history []event // the last opts.History messages, oldest first
+	history []event // the last opts.History messages or more, oldest first
 }
 
 // A member is one client's connection.
@@ -101,8 +101,11 @@ type member struct {
 }
 
 func newHub(b bus, opts options) (*hub, error) {
-	if opts.History < 1 || opts.Queue < 1 {
-		return nil, fmt.Errorf("chat: history %d and queue %d must be at least 1", opts.History, opts.Queue)
+	if opts.History < 1 {
+		return nil, fmt.Errorf("chat: history is %d; it must be at least 1", opts.History)
+	}
+	if opts.Queue < 1 {
+		return nil, fmt.Errorf("chat: queue is %d; it must be at least 1", opts.Queue)
 	}
 	if opts.Policy.String() != policyNames[DropOldest] && opts.Policy.String() != policyNames[Disconnect] {
 		return nil, fmt.Errorf("chat: unknown policy %v", opts.Policy)
@@ -223,21 +226,29 @@ func (h *hub) read(ctx context.Context, m *member, roomName string) error {
 	}
 }
 
-// write sends what the member's outbox holds until it is closed.
+// write sends what the member's outbox holds until it is closed or a write
+// fails.
 func (h *hub) write(ctx context.Context, m *member) {
 	for {
 		pm, dropped, ok := m.out.pop(ctx)
 		if !ok {
 			return
 		}
+		var err error
 		if dropped > 0 {
-			if err := wsjson.Write(ctx, m.c, &event{Type: "dropped", Count: dropped}); err != nil {
-				m.c.CloseNow()
-				return
-			}
+			err = wsjson.Write(ctx, m.c, &event{Type: "dropped", Count: dropped})
 		}
-		if err := m.c.WritePrepared(ctx, pm); err != nil {
-			m.c.CloseNow()
+		if err == nil {
+			err = m.c.WritePrepared(ctx, pm)
+		}
+		if err != nil {
+			// A failed write has closed the connection, or a closing
+			// handshake is under way, which aborting would cut short (the
+			// peer might then miss the Close frame). Should the connection
+			// still be open, end it, so that the reader ends too.
+			if m.c.State() == conn.Open {
+				m.c.CloseNow()
+			}
 			return
 		}
 	}
@@ -257,7 +268,7 @@ func (h *hub) join(m *member, name string) (*room, error) {
 		r.mu.Lock()
 		defer r.mu.Unlock()
 		m.out.push(welcome)
-		for _, ev := range r.history {
+		for _, ev := range r.history[max(0, len(r.history)-h.opts.History):] {
 			ev.History = true
 			pm, err := prepare(&ev)
 			if err != nil {
@@ -311,8 +322,10 @@ func (h *hub) deliver(r *room, ev *event) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if ev.Type == "message" {
+		// Kept up to twice as long as needed, so that trimming costs O(1)
+		// per message.
 		r.history = append(r.history, *ev)
-		if len(r.history) > h.opts.History {
+		if len(r.history) >= 2*h.opts.History {
 			r.history = append(r.history[:0], r.history[len(r.history)-h.opts.History:]...)
 		}
 	}

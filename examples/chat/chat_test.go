@@ -538,6 +538,7 @@ func TestNodeRestart(t *testing.T) {
 	b := startNode(t, natsURL, nil, opts, nil)
 	a1 := dial(t, a, "r", "a1", false, nil)
 	b1 := dial(t, b, "r", "b1", false, nil)
+	a1.until(func(ev event) bool { return ev.Type == "join" && ev.ID == b1.id })
 	for i := 1; i <= 5; i++ {
 		a1.send(fmt.Sprintf("a1 %d", i))
 	}

@@ -91,15 +91,20 @@ func (b *natsBus) subscribe(room string, deliver func(*event)) (stop func(), err
 		return nil, fmt.Errorf("chat: reading the history of %s: %w", subject, err)
 	}
 
-	// Presence first: the subscription is registered with the server
-	// before anything this node publishes afterwards on the same
-	// connection, the joining member's own join among them.
+	// Presence first. The flush waits until the server has registered
+	// the subscription, so that the joining member hears every join
+	// published from now on, on any node.
 	psub, err := b.nc.Subscribe(presenceSubject+room, func(m *nats.Msg) {
 		var ev event
 		if json.Unmarshal(m.Data, &ev) == nil {
 			deliver(&ev)
 		}
 	})
+	if err == nil {
+		if err = b.nc.FlushWithContext(ctx); err != nil {
+			psub.Unsubscribe()
+		}
+	}
 	if err != nil {
 		return nil, fmt.Errorf("chat: subscribing to %s: %w", presenceSubject+room, err)
 	}
