@@ -32,10 +32,6 @@ type options struct {
 	Queue  int
 	Policy Policy
 
-	// Conn, if not nil, replaces the WebSocket options of every connection
-	// (tests use it); nil means connOptions.
-	Conn *server.Options
-
 	// Logf, if not nil, logs connections and failures.
 	Logf func(format string, args ...any)
 }
@@ -62,8 +58,9 @@ const (
 	maxName = 32   // bytes of a name
 )
 
-// roomName is what a room may be called: a single NATS subject token.
-var roomName = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
+// validRoom matches what a room may be called: a single NATS subject
+// token.
+var validRoom = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
 
 // A hub is one node of the chat: it serves the page at / and the WebSocket
 // of room R at /ws/R (?name=N names the client), and exchanges the rooms'
@@ -113,13 +110,9 @@ func newHub(b bus, opts options) (*hub, error) {
 	if opts.Logf == nil {
 		opts.Logf = func(string, ...any) {}
 	}
-	wsopts := opts.Conn
-	if wsopts == nil {
-		wsopts = connOptions
-	}
 	h := &hub{opts: opts, bus: b, rooms: make(map[string]*room)}
 	h.ws = &server.Handler{
-		Options: wsopts,
+		Options: connOptions,
 		Serve:   h.serve,
 		OnUpgradeError: func(r *http.Request, err error) {
 			opts.Logf("chat: %s %s: %v", r.RemoteAddr, r.URL.Path, err)
@@ -131,7 +124,7 @@ func newHub(b bus, opts options) (*hub, error) {
 		w.Write(page)
 	})
 	h.mux.HandleFunc("/ws/{room}", func(w http.ResponseWriter, r *http.Request) {
-		if !roomName.MatchString(r.PathValue("room")) {
+		if !validRoom.MatchString(r.PathValue("room")) {
 			http.Error(w, "chat: a room name is 1 to 64 letters, digits, '-' or '_'", http.StatusBadRequest)
 			return
 		}
