@@ -27,7 +27,7 @@ cleanup() {
   rm -rf "$work"
 }
 trap cleanup EXIT
-(cd "$work" && npm init -y >/dev/null && npm install --silent playwright-core@1 >/dev/null)
+(cd "$work" && npm init -y >/dev/null && timeout 300 npm install --silent playwright-core@1 >/dev/null)
 cd "$chat"
 go build -o "$work/chat" .
 go build -o "$work/devnats" ./devnats
