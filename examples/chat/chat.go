@@ -78,7 +78,12 @@ type hub struct {
 // A room is a room with members on this node.
 type room struct {
 	name string
-	stop func() // ends the bus subscription
+
+	// ready is closed once the bus subscription is made, or has failed
+	// with err; stop ends it.
+	ready chan struct{}
+	err   error
+	stop  func()
 
 	mu      sync.Mutex
 	members map[*member]struct{}
@@ -249,39 +254,52 @@ func (h *hub) write(ctx context.Context, m *member) {
 
 // join adds m to the room, queueing the welcome and the room's history for
 // it, and subscribes the node to the room if m is its first member here.
+// The subscription is made without holding the hub's lock, so that joining
+// one room never waits for NATS to answer about another.
 func (h *hub) join(m *member, name string) (*room, error) {
 	welcome, err := prepare(&event{Type: "welcome", Room: name, ID: m.id, Name: m.name})
 	if err != nil {
 		return nil, err
 	}
 	h.mu.Lock()
-	defer h.mu.Unlock()
 	r := h.rooms[name]
-	if r != nil {
-		r.mu.Lock()
-		defer r.mu.Unlock()
-		m.out.push(welcome)
-		for _, ev := range r.history[max(0, len(r.history)-h.opts.History):] {
-			ev.History = true
-			pm, err := prepare(&ev)
-			if err != nil {
-				return nil, err
-			}
+	first := r == nil
+	if first {
+		r = &room{name: name, ready: make(chan struct{}), members: make(map[*member]struct{})}
+		h.rooms[name] = r
+	}
+	// A later member gets the history this node has seen, then what comes
+	// next; the first gets both from the subscription. Either way the
+	// snapshot and the membership change together, under r.mu, so nothing
+	// is missed or repeated.
+	r.mu.Lock()
+	m.out.push(welcome)
+	for _, ev := range r.history[max(0, len(r.history)-h.opts.History):] {
+		ev.History = true
+		pm, err := prepare(&ev)
+		if err == nil {
 			m.out.push(pm)
 		}
-		r.members[m] = struct{}{}
-		return r, nil
 	}
-	// The first member here: the subscription delivers the stored history
-	// to it, then the live events.
-	r = &room{name: name, members: map[*member]struct{}{m: {}}}
-	m.out.push(welcome)
-	stop, err := h.bus.subscribe(name, func(ev *event) { h.deliver(r, ev) })
-	if err != nil {
-		return nil, err
+	r.members[m] = struct{}{}
+	r.mu.Unlock()
+	h.mu.Unlock()
+
+	if first {
+		r.stop, r.err = h.bus.subscribe(name, func(ev *event) { h.deliver(r, ev) })
+		if r.err != nil {
+			h.mu.Lock()
+			if h.rooms[name] == r {
+				delete(h.rooms, name)
+			}
+			h.mu.Unlock()
+		}
+		close(r.ready)
 	}
-	r.stop = stop
-	h.rooms[name] = r
+	<-r.ready
+	if r.err != nil {
+		return nil, r.err
+	}
 	return r, nil
 }
 
@@ -293,14 +311,16 @@ func (h *hub) leave(m *member, r *room) {
 	delete(r.members, m)
 	empty := len(r.members) == 0
 	r.mu.Unlock()
-	var stop func()
-	if empty && h.rooms[r.name] == r {
+	last := empty && h.rooms[r.name] == r
+	if last {
 		delete(h.rooms, r.name)
-		stop = r.stop
 	}
 	h.mu.Unlock()
-	if stop != nil {
-		stop()
+	if last {
+		<-r.ready // a member that joined has seen it closed
+		if r.err == nil {
+			r.stop()
+		}
 	}
 }
 

@@ -568,3 +568,49 @@ func TestNodeRestart(t *testing.T) {
 	}
 	checkSent(t, "a1", messages(append(before, a1.until(isText("a1 11"))...))[a1.id], a1, 11, false)
 }
+
+// gatedBus is a memory bus whose subscriptions to one room wait for gate,
+// like a NATS server slow to answer.
+type gatedBus struct {
+	*memBus
+	room string
+	gate chan struct{}
+}
+
+func (b *gatedBus) subscribe(room string, deliver func(*event)) (func(), error) {
+	if room == b.room {
+		<-b.gate
+	}
+	return b.memBus.subscribe(room, deliver)
+}
+
+// TestJoinWhileSubscribing checks that a room whose subscription is slow
+// holds up neither the other rooms nor those joining it meanwhile, who get
+// everything once it is made.
+func TestJoinWhileSubscribing(t *testing.T) {
+	checkNoGoroutines(t)
+	b := &gatedBus{memBus: newMemBus(10), room: "slow", gate: make(chan struct{})}
+	b.publish(context.Background(), "slow", &event{Type: "message", Room: "slow", Name: "earlier", Seq: 1, Text: "before"})
+	h, err := newHub(b, options{History: 10, Queue: 10, Logf: t.Logf})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := &node{hub: h, srv: httptest.NewServer(h)}
+	t.Cleanup(n.stop)
+
+	s1 := dial(t, n, "slow", "s1", false, nil) // its join waits for the gate
+	other := dial(t, n, "other", "o1", false, nil)
+	other.send("not held up")
+	other.until(isText("not held up"))
+	s2 := dial(t, n, "slow", "s2", false, nil)
+
+	close(b.gate)
+	s1.send("after")
+	for _, m := range []*tclient{s1, s2} {
+		evs := m.until(isText("after"))
+		msgs := messages(evs)[""]
+		if len(msgs) != 1 || msgs[0].Text != "before" || !msgs[0].History {
+			t.Errorf("%s got %+v, want the history once, then its messages", m.name, evs)
+		}
+	}
+}
