@@ -194,6 +194,18 @@ else
   echo "RESULT cmd/ws ws-server go-test-Node FAIL exited with status $status$(grep -q -- '--- SKIP' "$work/cmd-ws.log" && echo ', skipped')" >>"$results"
 fi
 
+step "OnOpen, OnClose and Stats against ws and Chromium (go test -run Hooks ./interop/internal/check)"
+# The tests start ws (node/hooks.js) and Chromium themselves; they skip
+# without node_modules or Chromium, which is a failure here.
+status=0
+(cd "$root" && CHROMIUM="$CHROMIUM" timeout "$(left 120)" go test -count=1 -v -run Hooks ./interop/internal/check) >"$work/hooks.log" 2>&1 || status=$?
+if [ "$status" -eq 0 ] && grep -q -- '--- PASS: TestHooksWithRealPeers' "$work/hooks.log" &&
+  grep -q -- '--- PASS: TestClientHooksWithWS' "$work/hooks.log" && ! grep -q -- '--- SKIP' "$work/hooks.log"; then
+  echo "RESULT hooks ws+chromium go-test-Hooks ok" >>"$results"
+else
+  echo "RESULT hooks ws+chromium go-test-Hooks FAIL exited with status $status$(grep -q -- '--- SKIP' "$work/hooks.log" && echo ', skipped')" >>"$results"
+fi
+
 step "our client against the Socket.IO server"
 for variant in off deflate; do
   flags=()
@@ -227,6 +239,11 @@ if [ "$failed" -gt 0 ]; then
            /^RESULT .* FAIL/{ printf "%s", block; block = "" }' "$work/$log.log"
     fi
   done
+  if grep -q '^RESULT hooks .* FAIL' "$results"; then
+    echo
+    echo "== go test -run Hooks ./interop/internal/check (last 40 lines)"
+    tail -n 40 "$work/hooks.log"
+  fi
   if grep -q '^RESULT cmd/ws .* FAIL' "$results"; then
     echo
     echo "== go test -run Node ./cmd/ws (last 40 lines)"
