@@ -3,8 +3,9 @@
 // or a dial fails for a reason that may pass (the server restarting, a
 // network outage, 503 or 429 answers), it dials again after a randomized,
 // exponentially growing delay, until it succeeds, the failure is one that
-// retrying cannot fix, [Options.MaxAttempts] dials in a row have failed, or
-// [Conn.Close] is called.
+// retrying cannot fix, [Options.MaxAttempts] dials in a row have failed,
+// [Options.MaxDowntime] has passed without a connection, or [Conn.Close]
+// is called.
 //
 // A program reads and writes as it would on a [conn.Conn]:
 //
@@ -63,7 +64,8 @@
 //     retrying cannot fix: the error that said so, as [conn.Conn] or
 //     [client.Dial] returned it (a *conn.CloseError with code 1000, a
 //     *client.HandshakeError with status 403, ...).
-//   - A Conn that gave up after [Options.MaxAttempts] failed dials: an
+//   - A Conn that gave up after [Options.MaxAttempts] failed dials or
+//     [Options.MaxDowntime] without a connection: an
 //     error matching [ErrGaveUp] that also wraps the last failure.
 //   - A Write while no connection is open: [ErrNotConnected] without a
 //     queue, [ErrQueueFull] when the queue is full.

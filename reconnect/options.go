@@ -58,6 +58,14 @@ type Options struct {
 	// stops the Conn.
 	MaxAttempts int
 
+	// MaxDowntime, if positive, bounds how long the Conn stays without a
+	// connection: from the moment a connection is lost (or Dial is
+	// called), it dials only while the wait before the next dial ends
+	// within MaxDowntime, and gives up instead of waiting past it. A dial
+	// that has started may still take its HandshakeTimeout. Zero means no
+	// bound.
+	MaxDowntime time.Duration
+
 	// Retry reports whether a failure should be followed by another dial:
 	// the error a Read returned when a connection ended, or the error of a
 	// failed dial. Nil means [Retryable].
@@ -112,6 +120,8 @@ func (o *Options) validate() (Options, error) {
 		return v, fmt.Errorf("reconnect: Options.MaxDelay is negative (%v)", v.MaxDelay)
 	case v.MaxAttempts < 0:
 		return v, fmt.Errorf("reconnect: Options.MaxAttempts is negative (%d)", v.MaxAttempts)
+	case v.MaxDowntime < 0:
+		return v, fmt.Errorf("reconnect: Options.MaxDowntime is negative (%v)", v.MaxDowntime)
 	case v.QueueMessages < 0:
 		return v, fmt.Errorf("reconnect: Options.QueueMessages is negative (%d)", v.QueueMessages)
 	case v.QueueBytes < 0:

@@ -15,8 +15,8 @@ import (
 
 var (
 	// ErrGaveUp is matched by the error of a Conn that stopped after
-	// Options.MaxAttempts consecutive failed dials; the error also wraps
-	// the last failure.
+	// Options.MaxAttempts consecutive failed dials or Options.MaxDowntime
+	// without a connection; the error also wraps the last failure.
 	ErrGaveUp = errors.New("reconnect: gave up")
 
 	// ErrNotConnected is returned by a Write made while no connection is
@@ -280,6 +280,7 @@ func (r *Conn) lost(gen uint64, err error) {
 // stopped: ctx ended, the Conn was closed, or it gave up, in which case
 // the error is also recorded as the Conn's final error.
 func (r *Conn) connect(ctx context.Context, err error, n int) error {
+	down := time.Now()
 	for {
 		if r.ctx.Err() != nil {
 			return errClosed
@@ -295,6 +296,10 @@ func (r *Conn) connect(ctx context.Context, err error, n int) error {
 				return r.giveUp(fmt.Errorf("%w after %d consecutive failed dials; the last: %w", ErrGaveUp, n, err))
 			}
 			d := r.opts.delay(n, err, r.opts.randN)
+			if max := r.opts.MaxDowntime; max > 0 && time.Since(down)+d > max {
+				return r.giveUp(fmt.Errorf("%w: the next dial would come %v after the connection was lost, past MaxDowntime %v; the last failure: %w",
+					ErrGaveUp, (time.Since(down) + d).Round(time.Millisecond), max, err))
+			}
 			if r.opts.OnDisconnect != nil {
 				r.callback(func() { r.opts.OnDisconnect(err, d) })
 			}

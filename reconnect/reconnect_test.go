@@ -384,6 +384,7 @@ func TestOptionsValidate(t *testing.T) {
 		{"negative MaxDelay", &Options{MaxDelay: -1}, "Options.MaxDelay"},
 		{"MinDelay over MaxDelay", &Options{MinDelay: 2 * time.Second, MaxDelay: time.Second}, "Options.MinDelay"},
 		{"negative MaxAttempts", &Options{MaxAttempts: -1}, "Options.MaxAttempts"},
+		{"negative MaxDowntime", &Options{MaxDowntime: -time.Second}, "Options.MaxDowntime"},
 		{"negative QueueMessages", &Options{QueueMessages: -1}, "Options.QueueMessages"},
 		{"negative QueueBytes", &Options{QueueBytes: -1}, "Options.QueueBytes"},
 		{"bad QueuePolicy", &Options{QueuePolicy: 7}, "Options.QueuePolicy"},

@@ -7,6 +7,7 @@ import (
 	"math"
 	"net"
 	"net/http"
+	"slices"
 	"sync"
 	"testing"
 	"testing/synctest"
@@ -37,6 +38,39 @@ func closeWith(code conn.CloseCode) serveFunc {
 // math/rand: after n failed dials, the wait is within
 // [0, min(MaxDelay, MinDelay×2^n)], is what OnDisconnect was told, and
 // MaxAttempts failed dials give up with an error that wraps the last.
+// TestMaxDowntime: with the largest waits (2, 4, 8, 16 s after 1 to 4
+// failed dials) and MaxDowntime 25 s, the Conn dials at 0, 2, 6 and 14 s
+// and gives up at 14 s rather than wait until 30 s.
+func TestMaxDowntime(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var dials []time.Duration
+		start := time.Now()
+		p := &pipeNet{serve: func(int) serveFunc {
+			dials = append(dials, time.Since(start))
+			return nil
+		}}
+		opts := &Options{
+			Client:      p.clientOptions(),
+			MinDelay:    time.Second,
+			MaxDelay:    20 * time.Second,
+			MaxDowntime: 25 * time.Second,
+			MaxAttempts: 10, // ends the test if MaxDowntime did not
+			randN:       maxRand,
+		}
+		_, err := Dial(ctx, pipeURL, opts)
+		if !errors.Is(err, ErrGaveUp) || !isRefused(err) {
+			t.Fatalf("Dial = %v, want an error matching ErrGaveUp and the refusal", err)
+		}
+		want := []time.Duration{0, 2 * time.Second, 6 * time.Second, 14 * time.Second}
+		if !slices.Equal(dials, want) {
+			t.Errorf("dials at %v, want %v", dials, want)
+		}
+		if gaveUp := time.Since(start); gaveUp != 14*time.Second {
+			t.Errorf("gave up after %v, want 14s", gaveUp)
+		}
+	})
+}
+
 func TestBackoffWaits(t *testing.T) {
 	tests := []struct {
 		name  string
