@@ -142,16 +142,16 @@ func TestCloseKeepsMessages(t *testing.T) {
 		want:     []gotMessage{{Text, strings.Repeat("compressed ", 20)}, {Text, "plain"}, {Binary, strings.Repeat("compressed ", 30)}},
 		wantRead: 3,
 	}, {
-		name:     "read limit bounds what is kept",
-		opts:     Options{ReadLimit: 10},
-		frames:   []peerFrame{text("aaaa"), text("bbbb"), text("cccc"), text("d")},
+		name:       "read limit bounds what is kept",
+		opts:       Options{ReadLimit: 10},
+		frames:     []peerFrame{text("aaaa"), text("bbbb"), text("cccc"), text("d")},
 		want:       []gotMessage{{Text, "aaaa"}, {Text, "bbbb"}}, // "d" would fit, but comes after the first dropped
 		wantRead:   4,
 		closeReads: true,
 	}, {
-		name:     "read limit bounds what is kept, exactly reached",
-		opts:     Options{ReadLimit: 8},
-		frames:   []peerFrame{text("aaaa"), text("bbbb"), text("")},
+		name:       "read limit bounds what is kept, exactly reached",
+		opts:       Options{ReadLimit: 8},
+		frames:     []peerFrame{text("aaaa"), text("bbbb"), text("")},
 		want:       []gotMessage{{Text, "aaaa"}, {Text, "bbbb"}, {Text, ""}},
 		wantRead:   3,
 		closeReads: true,
