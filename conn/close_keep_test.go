@@ -4,6 +4,7 @@ package conn
 
 import (
 	"bufio"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -333,4 +334,39 @@ func testCloseKeeps(t *testing.T, role frame.Role, mode string, opts Options, co
 	if s := c.State(); s != Closed {
 		t.Errorf("State() = %v, want closed", s)
 	}
+}
+
+// TestCloseKeepsMessageCutByContext checks that a message whose Read was
+// cut by its context, and which Close then reads to its end, is kept
+// whole: the part that Read had received is not lost.
+func TestCloseKeepsMessageCutByContext(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		a, b := net.Pipe()
+		defer b.Close()
+		c := mustNew(t, a, frame.Server, nil, &Options{CloseTimeout: time.Minute})
+		defer c.CloseNow()
+		peer := &rawPeer{t: t, nc: b, br: bufio.NewReader(b), role: frame.Client}
+		go peer.send(false, frame.OpText, []byte("hel"))
+		short, cancel := context.WithTimeout(ctx, time.Second)
+		defer cancel()
+		if _, msg, err := c.Read(short, nil); !errors.Is(err, context.DeadlineExceeded) {
+			t.Fatalf("Read of half a message = %q, %v; want context.DeadlineExceeded", msg, err)
+		}
+		closed := make(chan error, 1)
+		go func() { closed <- c.Close(CloseNormalClosure, "") }()
+		peer.mustNext()
+		go func() {
+			b.Write(peer.frameBytes(true, 0, frame.OpContinuation, []byte("lo")))
+			b.Write(peer.frameBytes(true, 0, frame.OpClose, closePayload(CloseNormalClosure, "")))
+		}()
+		if err := <-closed; err != nil {
+			t.Fatalf("Close: %v", err)
+		}
+		if typ, msg, err := c.Read(ctx, nil); typ != Text || string(msg) != "hello" || err != nil {
+			t.Errorf("Read after Close = %v %q, %v; want the whole text message hello", typ, msg, err)
+		}
+		if _, msg, err := c.Read(ctx, nil); !errors.Is(err, net.ErrClosed) {
+			t.Errorf("second Read after Close = %q, %v; want an error matching net.ErrClosed", msg, err)
+		}
+	})
 }
