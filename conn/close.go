@@ -3,8 +3,10 @@
 package conn
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/rfc6455/websocket/frame"
@@ -12,8 +14,7 @@ import (
 
 // Close performs the closing handshake ([RFC 6455, Section 7]): it sends a
 // Close frame with code and reason, waits up to Options.CloseTimeout for
-// the peer's Close frame (reading and discarding messages if no other
-// goroutine is reading), and ends the connection. A server closes the
+// the peer's Close frame, and ends the connection. A server closes the
 // TCP connection at once. A client leaves it to the server to close
 // first, as Section 7.1.1 prefers, and returns without waiting for that:
 // it watches for the server's close in the background for at most
@@ -26,7 +27,23 @@ import (
 // error matching [net.ErrClosed] if a Close frame was already sent or
 // the connection is closed.
 //
+// The peer may send data messages until its Close frame
+// ([RFC 6455, Section 7.1.2]). If another goroutine is inside [Conn.Read]
+// or [Conn.Reader], that call receives them and the peer's Close frame, as
+// it would without Close. Otherwise Close reads them itself, under the
+// same rules as Read (a message that breaks them fails the connection as
+// it would fail a Read), and keeps them: later calls of Read and Reader
+// return them, whole and in the order they arrived, before the error
+// that says the connection is closed. Close keeps at most
+// Options.ReadLimit bytes of messages in all (no bound if ReadLimit is
+// negative); the first message that would pass that bound, and every
+// message after it, is read and discarded. Messages count in [Stats]
+// when Close reads them, kept or discarded, so MessagesRead minus the
+// messages the application received is how many were discarded. Kept
+// messages that are never read go with the Conn.
+//
 // [RFC 6455, Section 7]: https://www.rfc-editor.org/rfc/rfc6455#section-7
+// [RFC 6455, Section 7.1.2]: https://www.rfc-editor.org/rfc/rfc6455#section-7.1.2
 func (c *Conn) Close(code CloseCode, reason string) error {
 	if code != CloseNoStatusReceived && !code.IsValid() {
 		return fmt.Errorf("conn: close code %d may not be sent", code)
@@ -43,11 +60,12 @@ func (c *Conn) Close(code CloseCode, reason string) error {
 	defer cancel()
 	switch err := c.rlock.lock(ctx, c); {
 	case err == nil:
-		// No one is reading: wait for the peer's Close frame here. What a message
-		// reader had pending lives in rbuf, which this overwrites.
+		// No one is reading: wait for the peer's Close frame here, keeping the
+		// messages before it. What a message reader had pending lives in rbuf,
+		// which this overwrites.
 		c.mr.stale()
 		c.mr.pending = nil
-		answered := c.awaitClose(time.Now().Add(c.opts.CloseTimeout))
+		answered := c.keepUntilClose(time.Now().Add(c.opts.CloseTimeout))
 		c.setFailure(c.localClose())
 		if answered {
 			c.finish()
@@ -184,6 +202,103 @@ func (c *Conn) sendCloseOnce(code CloseCode, reason string) (bool, error) {
 	c.closeSentOK = true
 	c.mu.Unlock()
 	return true, nil
+}
+
+// A keptMessage is a data message that Close read, for a later Read or
+// Reader.
+type keptMessage struct {
+	typ  MessageType
+	data []byte // the Conn's own array; handed over when delivered
+}
+
+// keepUntilClose reads data messages as Read does, until the peer's Close
+// frame arrives, a read fails, or deadline passes, and reports whether
+// the peer's Close frame arrived. It keeps the messages in c.kept, up to
+// Options.ReadLimit bytes in all; from the first message that would pass
+// that bound on, it discards them. A message that breaks the rules fails
+// the connection, as it fails a Read; a read that fails otherwise (the
+// deadline, the network) leaves the caller to end the connection. The
+// caller holds rlock.
+func (c *Conn) keepUntilClose(deadline time.Time) bool {
+	if c.readErr != nil || c.closeWasRcvd() {
+		return c.closeWasRcvd()
+	}
+	c.nc.SetReadDeadline(deadline)
+	var size int64 // of the messages kept
+	full := false
+	for {
+		if full {
+			if err := c.skipMessage(); err != nil {
+				break
+			}
+			continue
+		}
+		typ, msg, err := c.readMessage(nil)
+		if err != nil {
+			break
+		}
+		if limit := c.opts.ReadLimit; limit > 0 && int64(len(msg)) > limit-size {
+			full = true
+			continue
+		}
+		if cap(msg)-len(msg) > len(msg)/4 {
+			// Room left by growing for a fragmented message: keep only the bytes.
+			msg = slices.Clip(bytes.Clone(msg))
+		}
+		size += int64(len(msg))
+		c.mu.Lock()
+		c.kept = append(c.kept, keptMessage{typ: typ, data: msg})
+		c.hasKept.Store(true)
+		c.mu.Unlock()
+	}
+	return c.closeWasRcvd()
+}
+
+// skipMessage reads the next data message and discards it.
+func (c *Conn) skipMessage() error {
+	if err := c.nextMessage(); err != nil {
+		return err
+	}
+	return c.discardMessage()
+}
+
+// nextKept removes the first kept message and returns it, if there is
+// one. Kept messages are guarded by mu rather than rlock: a reader that
+// waited for rlock while Close read them gives up waiting when the
+// connection closes, and must still find them.
+func (c *Conn) nextKept() (keptMessage, bool) {
+	if !c.hasKept.Load() {
+		return keptMessage{}, false
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.kept) == 0 {
+		return keptMessage{}, false
+	}
+	m := c.kept[0]
+	c.kept[0] = keptMessage{}
+	c.kept = c.kept[1:]
+	if len(c.kept) == 0 {
+		c.kept = nil
+		c.hasKept.Store(false)
+	}
+	return m, true
+}
+
+// appendTo appends the message to buf, as Read does. If buf is empty and
+// too small, it hands over the message's own array instead, which the
+// Conn no longer holds.
+func (m keptMessage) appendTo(buf []byte) []byte {
+	if len(buf) == 0 && cap(buf) < len(m.data) {
+		return m.data
+	}
+	return append(buf, m.data...)
+}
+
+func (c *Conn) closeWasRcvd() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.closeRcvd
 }
 
 // awaitClose reads and discards frames until the peer's Close frame

@@ -102,6 +102,8 @@ type Conn struct {
 	pings       map[string]chan struct{}
 	pingCounter uint64
 	keepalive   *time.Timer
+	kept        []keptMessage // read by Close, not yet by the application
+	hasKept     atomic.Bool   // kept is not empty; read without mu
 
 	stats connStats
 }

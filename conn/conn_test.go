@@ -635,7 +635,7 @@ func TestClose(t *testing.T) {
 			if code, reason, _ := frame.ParseClose(f.Payload); f.Opcode != frame.OpClose || code != CloseGoingAway || reason != "shutting down" {
 				t.Fatalf("peer got %+v", f)
 			}
-			// Data still in flight before the peer's close is discarded.
+			// Data still in flight before the peer's close is kept for Read.
 			peer.send(true, frame.OpText, []byte("in flight"))
 			peer.send(true, frame.OpClose, f.Payload)
 			if role == frame.Server {
@@ -650,6 +650,9 @@ func TestClose(t *testing.T) {
 			waitClosed(t, c)
 			if err := c.Close(1000, ""); !errors.Is(err, net.ErrClosed) {
 				t.Errorf("second Close = %v, want net.ErrClosed", err)
+			}
+			if typ, msg, err := c.Read(ctx, nil); typ != Text || string(msg) != "in flight" || err != nil {
+				t.Errorf("first Read after Close = %v %q, %v; want the text message in flight", typ, msg, err)
 			}
 			if _, _, err := c.Read(ctx, nil); !errors.Is(err, net.ErrClosed) {
 				t.Errorf("Read after Close = %v, want net.ErrClosed", err)

@@ -40,6 +40,11 @@
 // only seen while some goroutine reads, so an application that only
 // writes should still run a read loop.
 //
+// The peer may send messages until it answers [Conn.Close]. If no read
+// is in progress, Close reads them itself and keeps them (up to
+// Options.ReadLimit bytes), so later reads still return every message the
+// peer sent before its Close frame, then the close error.
+//
 // # Compression
 //
 // When the opening handshake agreed on permessage-deflate ([RFC 7692]),

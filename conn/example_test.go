@@ -143,6 +143,47 @@ func ExampleConn_Close() {
 	// server: conn: this endpoint closed the connection with code 4001: "the room was closed"
 }
 
+// A common shape: one goroutine reads and prints, the other writes and
+// closes when its input ends. The peer's echo arrives before its answer
+// to Close, so the reader receives it, whether it was inside Read or
+// between two Reads when Close began.
+func ExampleConn_Close_readLoop() {
+	ctx := context.Background()
+	server, c := pipe()
+	go func() {
+		var buf []byte
+		for {
+			typ, msg, err := server.Read(ctx, buf[:0])
+			if err != nil {
+				return
+			}
+			server.Write(ctx, typ, msg)
+			buf = msg
+		}
+	}()
+
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		var buf []byte
+		for {
+			_, msg, err := c.Read(ctx, buf[:0])
+			if err != nil {
+				fmt.Println(err)
+				return
+			}
+			fmt.Println(string(msg))
+			buf = msg
+		}
+	}()
+	c.Write(ctx, conn.Text, []byte("hi"))
+	c.Close(conn.CloseNormalClosure, "input ended")
+	<-done
+	// Output:
+	// hi
+	// conn: this endpoint closed the connection with code normal closure (1000): "input ended"
+}
+
 func ExampleNetConn() {
 	c, peer := pipe()
 	// Each Write is one binary message; Read sees one stream of bytes.

@@ -31,11 +31,22 @@ const (
 // unchanged; the part of the message already received is kept, and the
 // next Read returns the whole message. If a message was being streamed
 // through [Conn.Reader], its rest is discarded.
+//
+// Messages that [Conn.Close] read while waiting for the peer's Close frame
+// come first, then the error that says the connection is closed.
 func (c *Conn) Read(ctx context.Context, buf []byte) (MessageType, []byte, error) {
 	if err := c.rlock.lock(ctx, c); err != nil {
+		// The connection may have closed while Close, holding rlock, kept
+		// messages for this call.
+		if m, ok := c.nextKept(); ok && ctx.Err() == nil {
+			return m.typ, m.appendTo(buf), nil
+		}
 		return 0, buf, err
 	}
 	defer c.rlock.unlock()
+	if m, ok := c.nextKept(); ok {
+		return m.typ, m.appendTo(buf), nil
+	}
 	if c.readErr != nil {
 		return 0, buf, c.readErr
 	}
@@ -130,11 +141,19 @@ func (c *Conn) discardMessage() error {
 // rest of a message not read to the end is discarded by the next call of
 // Reader or Read, except that a message whose reader failed because ctx
 // ended is resumed: the next Reader returns a reader that continues it.
+// Messages that [Conn.Close] kept come first, as for Read.
 func (c *Conn) Reader(ctx context.Context) (MessageType, io.Reader, error) {
 	if err := c.rlock.lock(ctx, c); err != nil {
+		if m, ok := c.nextKept(); ok && ctx.Err() == nil {
+			return m.typ, bytes.NewReader(m.data), nil
+		}
 		return 0, nil, err
 	}
 	defer c.rlock.unlock()
+	if m, ok := c.nextKept(); ok {
+		// Close made the message reader stale, and no kept message uses it.
+		return m.typ, bytes.NewReader(m.data), nil
+	}
 	if c.readErr != nil {
 		return 0, nil, c.readErr
 	}

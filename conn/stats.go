@@ -18,8 +18,11 @@ import (
 // and wire bytes of it that went through do.
 type Stats struct {
 	// MessagesRead is the number of data messages received in full,
-	// including those a later read discarded unread. BytesRead is their
-	// payload after decompression, counted as it arrives.
+	// including those a later read discarded unread, and those
+	// [Conn.Close] read while waiting for the peer's Close frame, whether
+	// it kept them for later reads or discarded them past its bound.
+	// BytesRead is their payload after decompression, counted as it
+	// arrives.
 	MessagesRead int64
 	BytesRead    int64
 
