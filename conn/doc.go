@@ -101,8 +101,9 @@
 //     matching [net.ErrClosed] that says so, and matches the peer's answer
 //     as a *[CloseError].
 //   - A protocol violation by the peer: *[ProtocolError] carrying the close
-//     code that was sent (1002, 1007, 1008 or 1009); it wraps
-//     [ErrReadLimit] when a message was too big.
+//     code the violation calls for (1002, 1007, 1008 or 1009), which is
+//     the code sent unless this endpoint had sent its Close frame already;
+//     it wraps [ErrReadLimit] when a message was too big.
 //   - A context that ended: an error matching the context's error
 //     ([context.DeadlineExceeded] or [context.Canceled]).
 //   - Use after close: an error matching [net.ErrClosed].

@@ -144,11 +144,12 @@ type Options struct {
 	// OnOpen was called for (even if OnOpen is nil), when the connection
 	// has reached Closed and its network connection is closed. It runs on
 	// the goroutine that closed it (a reader, a writer, Close, CloseNow,
-	// or a timer of the Conn), holding no lock of the Conn, so it may call
-	// any method of the Conn: [Conn.Stats] for the final counts, while
-	// reads and writes return an error at once (or, for reads, a message
-	// that [Conn.Close] kept). It should not block, as that goroutine
-	// waits for it.
+	// or a timer of the Conn), holding none of the Conn's locks but the
+	// read lock when a reader closed it, and a Read waiting for that lock
+	// gives up once the connection is closed; so it may call any method of
+	// the Conn: [Conn.Stats] for the final counts, while reads and writes
+	// return an error at once (or, for reads, a message that [Conn.Close]
+	// kept). It should not block, as that goroutine waits for it.
 	//
 	// code is the connection's close code ([RFC 6455, Section 7.1.5]):
 	// that of the first Close frame, the peer's if it closed first and
