@@ -168,14 +168,13 @@ func dial(args []string, stdin io.Reader, stdout, stderr io.Writer, sigs <-chan 
 	if cfg.verbose {
 		tapLog = log
 	}
-	// The wire under the Conn: TCP for ws:// (through a proxy's tunnel,
-	// if any), the TLS session ws makes itself for wss:// (see dialTLS).
+	// ws makes the TLS session of a wss:// URL itself (see dialTLS), so
+	// that with -v the wire under the Conn carries plaintext.
 	u, _ := url.Parse(cfg.url) // checked by parseClientFlags
 	dialURL, tlsConfig := cfg.url, cfg.opts.TLSConfig
 	if u.Scheme == "wss" {
 		dialURL = cfg.plainURL(u)
 	}
-	var w *wire
 	var d net.Dialer
 	cfg.opts.DialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
 		var nc net.Conn
@@ -185,11 +184,10 @@ func dial(args []string, stdin io.Reader, stdout, stderr io.Writer, sigs <-chan 
 		} else {
 			nc, err = d.DialContext(ctx, network, addr)
 		}
-		if err != nil {
-			return nil, err
+		if err != nil || !cfg.verbose {
+			return nc, err
 		}
-		w = newWire(nc, tapLog)
-		return w, nil
+		return newWire(nc, tapLog), nil
 	}
 
 	ctx, cancel := context.WithCancel(context.Background())
@@ -228,7 +226,7 @@ func dial(args []string, stdin io.Reader, stdout, stderr io.Writer, sigs <-chan 
 	if cfg.verbose {
 		log.printf("ws: connected to %s (subprotocol %q, extensions %q)", cfg.url, c.Subprotocol(), c.Extensions())
 	}
-	return session(c, w, cfg, stdin, stdout, log, sigs)
+	return session(c, cfg, stdin, stdout, log, sigs)
 }
 
 // printResponse prints the start of a refused handshake's response body,
@@ -261,13 +259,14 @@ type inputEnd struct {
 }
 
 // session runs an open connection to its end and returns the exit status.
-func session(c *conn.Conn, w *wire, cfg *clientConfig, stdin io.Reader, stdout io.Writer, log *logger, sigs <-chan os.Signal) int {
+func session(c *conn.Conn, cfg *clientConfig, stdin io.Reader, stdout io.Writer, log *logger, sigs <-chan os.Signal) int {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 
 	// The reader prints every message until the connection ends; then
-	// readErr says how it ended. ws never calls Conn.Close, which would
-	// discard the messages in flight (see wire).
+	// readErr says how it ended. It goes on while Close waits for the
+	// server's Close frame: what arrives meanwhile is printed, by this
+	// Read or, if Close read it, by a later one.
 	var readErr error
 	printed := make(chan struct{})
 	go func() {
@@ -289,22 +288,19 @@ func session(c *conn.Conn, w *wire, cfg *clientConfig, stdin io.Reader, stdout i
 	inputDone := make(chan inputEnd, 1)
 	go func() { inputDone <- readInput(ctx, c, cfg, stdin, log) }()
 
-	// closeAndWait closes with code and waits for the reader to end: for
-	// the server's Close frame, or the connection's end.
-	closeAndWait := func(code conn.CloseCode, reason string) {
+	// closeAndWait closes with code and waits for the reader to end. Close
+	// returns once the server has answered, or after closeTimeout
+	// (Options.Conn.CloseTimeout) with the connection closed. It reports
+	// whether ws sent the first Close frame: Close fails if the Conn has
+	// sent one already, answering the server's or failing the connection,
+	// and then the reader's error tells the story.
+	closeAndWait := func(code conn.CloseCode, reason string) (weClosed bool) {
 		if cfg.verbose {
 			log.printf("ws: closing with %d %q", code, reason)
 		}
-		w.sendClose(code, reason)
-		t := time.NewTimer(closeTimeout)
-		defer t.Stop()
-		select {
-		case <-printed:
-		case <-t.C:
-			log.printf("ws: the server did not answer the Close frame within %v", closeTimeout)
-			c.CloseNow()
-			<-printed
-		}
+		err := c.Close(code, reason)
+		<-printed
+		return err == nil
 	}
 
 	select {
@@ -341,8 +337,8 @@ func session(c *conn.Conn, w *wire, cfg *clientConfig, stdin io.Reader, stdout i
 			case <-timeout:
 			}
 		}
-		closeAndWait(in.code, in.reason)
-		if s := endStatus(readErr, true, log, cfg.verbose); s != exitOK {
+		weClosed := closeAndWait(in.code, in.reason)
+		if s := endStatus(readErr, weClosed, log, cfg.verbose); s != exitOK {
 			return s
 		}
 		return status
@@ -376,7 +372,9 @@ func endStatus(err error, weClosed bool, log *logger, verbose bool) int {
 		log.printf("ws: the connection failed: %v", err)
 		return exitAbnormal
 	case weClosed && errors.Is(err, net.ErrClosed):
-		log.printf("ws: the server did not answer the Close frame in time")
+		// Conn.Close gave up waiting for the server's Close frame, or the
+		// connection ended before it came: the error does not say which.
+		log.printf("ws: the connection ended without a closing handshake: no Close frame came back (the server ended the connection, or did not answer within %v)", closeTimeout)
 		return exitAbnormal
 	default:
 		log.printf("ws: the connection failed: %v", err)

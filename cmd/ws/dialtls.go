@@ -18,9 +18,11 @@ import (
 // For a wss:// URL ws makes the TLS session itself, in the DialContext it
 // gives the client package, and has that package dial the ws:// URL of the
 // same host and port: the wire under the Conn then carries plaintext,
-// which -v can show and into which ws can put its Close frame (see wire).
-// Since the TLS session starts after a proxy's CONNECT, ws also reaches
-// the proxy itself.
+// which -v can show (see wire). client.Options has no hook for the
+// connection above TLS, only DialContext beneath it. Since the TLS session
+// starts after a proxy's CONNECT, ws also reaches the proxy itself. It
+// does so with and without -v, so that -v shows the connection ws makes
+// anyway.
 
 // plainURL prepares the dial of the wss:// URL u as described above: it
 // returns the ws:// URL to give the client package and sets the Host

@@ -53,7 +53,9 @@
 // When standard input ends (a pipe that is drained, Ctrl-D at a terminal),
 // ws waits as -wait says, then closes with 1000 (normal closure) and waits
 // for the server's Close frame, at most 5 seconds, printing the messages
-// that arrive meanwhile. A server that closes first ends ws at once.
+// that arrive meanwhile (RFC 6455, Section 7.1.2 lets a server send them
+// until it answers); without an answer in time ws ends the connection and
+// exits with status 5. A server that closes first ends ws at once.
 // Ctrl-C or SIGTERM close with 1001 (going away).
 //
 // # Commands

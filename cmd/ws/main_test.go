@@ -23,6 +23,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/rfc6455/websocket/client"
 	"github.com/rfc6455/websocket/conn"
+	"github.com/rfc6455/websocket/frame"
 	"github.com/rfc6455/websocket/handshake"
 	"github.com/rfc6455/websocket/server"
 )
@@ -552,6 +553,14 @@ func TestExitStatus(t *testing.T) {
 		want:       exitAbnormal,
 		wantStderr: "without a closing handshake",
 	}, {
+		name: "server never answers our Close",
+		url: func(t *testing.T) string {
+			// Reads until ws ends the connection, after Conn.Close gives up.
+			return rawServer(t, func(nc net.Conn, br *bufio.Reader) { io.Copy(io.Discard, br) })
+		},
+		want:       exitAbnormal,
+		wantStderr: "no Close frame came back",
+	}, {
 		name: "server breaks the protocol",
 		url: func(t *testing.T) string {
 			return rawServer(t, func(nc net.Conn, br *bufio.Reader) {
@@ -643,6 +652,79 @@ func TestExitStatus(t *testing.T) {
 				t.Errorf("stderr does not contain %q:\n%s", tt.wantStderr, res.stderr)
 			}
 		})
+	}
+}
+
+// readClose reads the frames a client sends on br until its Close frame,
+// and returns the code and reason of that frame.
+func readClose(br *bufio.Reader) (conn.CloseCode, string, error) {
+	var d frame.Decoder // at a server: masked frames
+	var payload []byte
+	buf := make([]byte, 4096)
+	var b []byte
+	for {
+		ev, chunk, n, err := d.Next(b)
+		if err != nil {
+			return 0, "", err
+		}
+		b = b[n:]
+		switch ev {
+		case frame.EventHeader:
+			payload = payload[:0]
+		case frame.EventPayload:
+			payload = append(payload, chunk...)
+		case frame.EventEnd:
+			if d.Header().Opcode == frame.OpClose {
+				return frame.ParseClose(payload)
+			}
+		case frame.EventNeedMore:
+			m, err := br.Read(buf)
+			if err != nil {
+				return 0, "", err
+			}
+			b = buf[:m]
+		}
+	}
+}
+
+// TestMessagesAfterClose checks that ws prints the messages the server
+// sends after ws's Close frame and before its answer (RFC 6455, Section
+// 7.1.2 lets it), all of them, in order, which Conn.Close keeps when
+// ws's reader is between two reads.
+func TestMessagesAfterClose(t *testing.T) {
+	t.Parallel()
+	const n = 200
+	var want strings.Builder
+	for i := range n {
+		fmt.Fprintf(&want, "late %d\n", i)
+	}
+	closed := make(chan string, 1)
+	url := rawServer(t, func(nc net.Conn, br *bufio.Reader) {
+		code, reason, err := readClose(br)
+		closed <- fmt.Sprintf("%d %q %v", code, reason, err)
+		if err != nil {
+			return
+		}
+		var out []byte
+		for i := range n {
+			msg := fmt.Sprintf("late %d", i)
+			out = frame.AppendHeader(out, frame.Header{Fin: true, Opcode: frame.OpText, Length: int64(len(msg))})
+			out = append(out, msg...)
+		}
+		answer := frame.AppendClose(nil, code, reason)
+		out = frame.AppendHeader(out, frame.Header{Fin: true, Opcode: frame.OpClose, Length: int64(len(answer))})
+		nc.Write(append(out, answer...))
+		io.Copy(io.Discard, br) // until ws ends the connection
+	})
+	res := runWS(t, "", url)
+	if res.status != exitOK {
+		t.Fatalf("exit status %d, want 0; stderr:\n%s", res.status, res.stderr)
+	}
+	if diff := cmp.Diff(want.String(), res.stdout); diff != "" {
+		t.Errorf("stdout mismatch (-want +got):\n%s", diff)
+	}
+	if got := receive(t, closed); got != `1000 "" <nil>` {
+		t.Errorf("the server saw a Close frame %s, want 1000 \"\" <nil>", got)
 	}
 }
 

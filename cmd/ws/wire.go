@@ -9,9 +9,7 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/rfc6455/websocket/conn"
 	"github.com/rfc6455/websocket/frame"
-	"github.com/rfc6455/websocket/mask"
 )
 
 // A logger writes whole lines to w, one at a time, for goroutines that
@@ -27,34 +25,20 @@ func (l *logger) printf(format string, args ...any) {
 	fmt.Fprintf(l.w, format+"\n", args...)
 }
 
-// A wire is the connection beneath ws's conn.Conn: TCP for ws://, the TLS
-// session for wss:// (ws does TLS itself, see dial). It does two things
-// the Conn does not offer.
-//
-// With -v it logs what crosses it: the HTTP heads of the opening
-// handshake (and of a proxy's CONNECT) as they are, then one line per
-// WebSocket frame, decoded by package frame from a copy of the bytes.
-//
-// And it sends ws's own Close frame. conn.Conn.Close discards the messages
-// that arrive after it until the server's Close frame whenever it holds
-// the read lock, which it takes as soon as the reading goroutine is
-// between two reads, and ws wants to print every message the server sent
-// before its Close. So ws writes the Close frame here, at a frame
-// boundary of the Conn's output, and drops what the Conn writes after it
-// (its echo of the server's Close, a pong): RFC 6455, Section 5.5.1 says
-// that after a Close frame an endpoint sends no more data, and a Close
-// frame is sent once. The Conn then sees the server's answer as a Close
-// from the peer, which its reader reports as a *conn.CloseError.
+// A wire is the connection beneath ws's conn.Conn with -v: TCP for ws://,
+// the TLS session for wss:// (ws does TLS itself, see dialTLS). It logs
+// what crosses it: the HTTP heads of the opening handshake (and of a
+// proxy's CONNECT) as they are, then one line per WebSocket frame,
+// decoded by package frame from a copy of the bytes. It changes nothing
+// of what crosses it.
 type wire struct {
 	net.Conn
 	out, in *tapSide
 
-	wmu       sync.Mutex // held across each Write and the Close frame
-	pending   []byte     // the Close frame, waiting for a frame boundary
-	closeSent bool
+	wmu sync.Mutex // held across each Write and its logging
 }
 
-// newWire wraps nc; log is nil without -v.
+// newWire wraps nc, logging to log.
 func newWire(nc net.Conn, log *logger) *wire {
 	return &wire{
 		Conn: nc,
@@ -66,62 +50,18 @@ func newWire(nc net.Conn, log *logger) *wire {
 
 func (w *wire) Read(p []byte) (int, error) {
 	n, err := w.Conn.Read(p)
-	if w.in.log != nil {
-		w.in.feed(p[:n])
-	}
+	w.in.feed(p[:n])
 	return n, err
 }
 
 func (w *wire) Write(p []byte) (int, error) {
 	w.wmu.Lock()
 	defer w.wmu.Unlock()
-	if w.closeSent {
-		w.out.printf("%s (%d bytes the Conn wrote after our Close frame, not sent)", w.out.prefix, len(p))
-		return len(p), nil
-	}
 	// Logged before it is written, so that -v shows the frames in the
 	// order of the wire: the server's answer may arrive before Write
 	// returns.
 	w.out.feed(p)
-	n, err := w.Conn.Write(p)
-	if err == nil && w.pending != nil && w.out.atBoundary() {
-		w.writeClose()
-	}
-	return n, err
-}
-
-// sendClose sends a Close frame with code and reason (valid, and at most
-// 123 bytes) as soon as no frame of the Conn's is half written. It
-// reports false if a Close frame was already sent or is pending.
-func (w *wire) sendClose(code conn.CloseCode, reason string) bool {
-	w.wmu.Lock()
-	defer w.wmu.Unlock()
-	if w.closeSent || w.pending != nil {
-		return false
-	}
-	payload := frame.AppendClose(nil, code, reason)
-	key := mask.NewKey()
-	key.Apply(payload, 0)
-	w.pending = append(frame.AppendHeader(nil, frame.Header{
-		Fin:    true,
-		Opcode: frame.OpClose,
-		Masked: true, // "a client MUST mask all frames that it sends" (RFC 6455, Section 5.3)
-		Key:    key,
-		Length: int64(len(payload)),
-	}), payload...)
-	if w.out.atBoundary() {
-		w.writeClose()
-	}
-	return true
-}
-
-// writeClose writes the pending Close frame. The caller holds wmu.
-func (w *wire) writeClose() {
-	f := w.pending
-	w.pending = nil
-	w.closeSent = true
-	w.out.feed(f)
-	w.Conn.Write(f)
+	return w.Conn.Write(p)
 }
 
 // tapSide follows one direction of a tapped connection.
@@ -136,15 +76,6 @@ type tapSide struct {
 	scratch []byte
 	op      frame.Opcode
 	ctrl    []byte // payload of the current control frame
-	inFrame bool   // a header was decoded and its frame has not ended
-	partial bool   // the decoder holds part of a header
-}
-
-// atBoundary reports whether the bytes fed so far end with a whole frame.
-func (s *tapSide) atBoundary() bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.state == inFrames && !s.inFrame && !s.partial
 }
 
 const (
@@ -153,11 +84,9 @@ const (
 	stopped
 )
 
-// printf logs a line, with -v.
+// printf logs a line.
 func (s *tapSide) printf(format string, args ...any) {
-	if s.log != nil {
-		s.log.printf(format, args...)
-	}
+	s.log.printf(format, args...)
 }
 
 func (s *tapSide) feed(p []byte) {
@@ -232,10 +161,8 @@ func (s *tapSide) feedFrames(p []byte) {
 		}
 		switch ev {
 		case frame.EventNeedMore:
-			s.partial = !s.inFrame && n > 0
 			return
 		case frame.EventHeader:
-			s.inFrame, s.partial = true, false
 			h := s.dec.Header()
 			s.op = h.Opcode
 			s.ctrl = s.ctrl[:0]
@@ -250,7 +177,6 @@ func (s *tapSide) feedFrames(p []byte) {
 				s.ctrl = append(s.ctrl, chunk...)
 			}
 		case frame.EventEnd:
-			s.inFrame = false
 			if s.op.IsControl() && len(s.ctrl) > 0 {
 				s.printFrame(s.dec.Header(), s.ctrl)
 			}
