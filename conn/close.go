@@ -5,6 +5,7 @@ package conn
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"time"
@@ -25,7 +26,12 @@ import (
 // [CloseNoStatusReceived], which sends a Close frame with no body. A
 // reason longer than 123 bytes is cut. Close returns at once with an
 // error matching [net.ErrClosed] if a Close frame was already sent or
-// the connection is closed.
+// the connection is closed. Otherwise it returns nil once its Close frame
+// is written, whether or not the peer answered in time. The error later
+// Reads return says how the connection ended: it matches [net.ErrClosed]
+// and, if the peer answered, a *[CloseError] with its answer; if the
+// connection broke before an answer came, a *CloseError with code 1006;
+// if no answer came within CloseTimeout, no *CloseError.
 //
 // The peer may send data messages until its Close frame
 // ([RFC 6455, Section 7.1.2]). If another goroutine is inside [Conn.Read]
@@ -56,7 +62,10 @@ func (c *Conn) Close(code CloseCode, reason string) error {
 	if !sent {
 		return errClosed
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), c.opts.CloseTimeout)
+	// One deadline for the whole wait, whether a reader or Close itself
+	// sees the peer's Close frame.
+	deadline := time.Now().Add(c.opts.CloseTimeout)
+	ctx, cancel := context.WithDeadline(context.Background(), deadline)
 	defer cancel()
 	switch err := c.rlock.lock(ctx, c); {
 	case err == nil:
@@ -65,7 +74,7 @@ func (c *Conn) Close(code CloseCode, reason string) error {
 		// which this overwrites.
 		c.mr.stale()
 		c.mr.pending = nil
-		answered := c.keepUntilClose(time.Now().Add(c.opts.CloseTimeout))
+		answered := c.keepUntilClose(deadline)
 		c.setFailure(c.localClose())
 		if answered {
 			c.finish()
@@ -198,9 +207,6 @@ func (c *Conn) sendCloseOnce(code CloseCode, reason string) (bool, error) {
 	if err != nil {
 		return false, fmt.Errorf("conn: sending close frame: %w", err)
 	}
-	c.mu.Lock()
-	c.closeSentOK = true
-	c.mu.Unlock()
 	return true, nil
 }
 
@@ -229,12 +235,14 @@ func (c *Conn) keepUntilClose(deadline time.Time) bool {
 	for {
 		if full {
 			if err := c.skipMessage(); err != nil {
+				c.keepEnded(err)
 				break
 			}
 			continue
 		}
 		typ, msg, err := c.readMessage(nil)
 		if err != nil {
+			c.keepEnded(err)
 			break
 		}
 		if limit := c.opts.ReadLimit; limit > 0 && int64(len(msg)) > limit-size {
@@ -252,6 +260,20 @@ func (c *Conn) keepUntilClose(deadline time.Time) bool {
 		c.mu.Unlock()
 	}
 	return c.closeWasRcvd()
+}
+
+// keepEnded records why keepUntilClose stopped reading before the peer's
+// Close frame, when the network connection broke: the connection then
+// ended without a closing handshake (1006), as a Read would report it.
+// A passed deadline, a violation (which failed the connection already)
+// and the peer's Close frame need nothing here.
+func (c *Conn) keepEnded(err error) {
+	var pe *frame.ProtocolError
+	var ce *CloseError
+	if isTimeout(err) || errors.As(err, &pe) || errors.As(err, &ce) || c.closeWasRcvd() {
+		return
+	}
+	c.setFailure(&CloseError{Code: CloseAbnormalClosure})
 }
 
 // skipMessage reads the next data message and discards it.
@@ -403,15 +425,17 @@ func (c *Conn) shutdown() {
 }
 
 // closeCode returns the connection's close code, for Options.OnClose: the
-// code of the Close frame this endpoint sent, whether it was the first or
-// the echo of the peer's (which has the same code), else that of the
-// peer's Close frame, else 1006.
+// code this endpoint sent when it failed the connection for a violation
+// by the peer; otherwise, as RFC 6455, Section 7.1.5 defines it, the code
+// of the peer's Close frame (1005 if it had none), or 1006 if none was
+// received.
 func (c *Conn) closeCode() CloseCode {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	var pe *frame.ProtocolError
 	switch {
-	case c.closeSentOK:
-		return c.sentCode
+	case errors.As(c.failure, &pe):
+		return pe.Code
 	case c.peerClose != nil:
 		return c.peerClose.Code
 	}

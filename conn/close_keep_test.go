@@ -370,3 +370,65 @@ func TestCloseKeepsMessageCutByContext(t *testing.T) {
 		}
 	})
 }
+
+// TestCloseUnansweredEndings: after Close, the peer breaks the connection
+// instead of answering, or never answers. Whether a reader was inside Read
+// or Close read by itself, later Reads say the same: 1006 for a broken
+// connection, no *CloseError for an answer that never came; and Close
+// waits one CloseTimeout in all, not one for a reader and another for
+// itself.
+func TestCloseUnansweredEndings(t *testing.T) {
+	for _, breaks := range []bool{true, false} {
+		for _, reading := range []bool{true, false} {
+			name := fmt.Sprintf("breaks=%v/reader=%v", breaks, reading)
+			t.Run(name, func(t *testing.T) {
+				synctest.Test(t, func(t *testing.T) {
+					a, b := net.Pipe()
+					defer b.Close()
+					c := mustNew(t, a, frame.Server, nil, &Options{CloseTimeout: 10 * time.Second})
+					defer c.CloseNow()
+					peer := &rawPeer{t: t, nc: b, br: bufio.NewReader(b), role: frame.Client}
+					readErr := make(chan error, 1)
+					if reading {
+						go func() {
+							_, _, err := c.Read(context.Background(), nil)
+							readErr <- err
+						}()
+						synctest.Wait() // the reader holds the read lock
+					}
+					go func() {
+						if f := peer.mustNext(); f.Opcode != frame.OpClose {
+							t.Errorf("peer got %v, want the Close frame", f.Opcode)
+						}
+						if breaks {
+							b.Close()
+						}
+					}()
+					start := time.Now()
+					if err := c.Close(CloseNormalClosure, "bye"); err != nil {
+						t.Fatalf("Close = %v", err)
+					}
+					if waited := time.Since(start); !breaks && waited != 10*time.Second {
+						t.Errorf("Close waited %v without an answer, want the CloseTimeout, 10s", waited)
+					}
+					var err error
+					if reading {
+						err = <-readErr
+					} else {
+						_, _, err = c.Read(context.Background(), nil)
+					}
+					var ce *CloseError
+					gotCE := errors.As(err, &ce)
+					switch {
+					case !errors.Is(err, net.ErrClosed):
+						t.Errorf("Read = %v, want an error matching net.ErrClosed", err)
+					case breaks && (!gotCE || ce.Code != CloseAbnormalClosure):
+						t.Errorf("Read = %v, want a *CloseError with code 1006 for the broken connection", err)
+					case !breaks && gotCE:
+						t.Errorf("Read = %v, want no *CloseError: no answer came", err)
+					}
+				})
+			})
+		}
+	}
+}

@@ -95,7 +95,6 @@ type Conn struct {
 	mu          sync.Mutex
 	closeRcvd   bool // the peer's Close frame arrived
 	peerClose   *CloseError
-	closeSentOK bool      // the Close frame of sentCode was written
 	sentCode    CloseCode // of the Close frame sent
 	sentReason  string
 	failure     error // why the connection was failed or closed locally

@@ -124,28 +124,21 @@ func New(nc net.Conn, role frame.Role, h *Handshake, opts *Options) (*Conn, erro
 }
 
 // awaitEnd calls Options.OnClose once the socket has ended, with the code
-// that ended it as the native Conn reports it: the code this endpoint sent
-// if it closed first, 1009 or 1008 for the limits it enforces (which go on
-// the wire as 4009 and 4008), 1006 after CloseNow, and otherwise the code
-// the browser's close event carries (1005 for a Close frame without one,
-// 1006 for a connection that broke).
+// the native Conn would report: 1009 or 1008 for the limits this Conn
+// enforces (sent as 4009 and 4008), 1006 after CloseNow, and otherwise the
+// code of the browser's close event, which is that of the Close frame the
+// server sent (1005 if it had none, 1006 if none came).
 func (c *Conn) awaitEnd() {
 	<-c.s.Done()
 	e := c.s.End()
 	code := CloseCode(e.Code)
-	switch {
-	case e.Failure == jsws.TooBig:
+	switch e.Failure {
+	case jsws.TooBig:
 		code = CloseMessageTooBig
-	case e.Failure == jsws.QueueFull:
+	case jsws.QueueFull:
 		code = ClosePolicyViolation
-	case e.Failure == jsws.Aborted:
+	case jsws.Aborted:
 		code = CloseAbnormalClosure
-	case c.localFailure() != nil:
-		code = CloseAbnormalClosure
-	case c.closeSent.Load():
-		c.mu.Lock()
-		code = c.sentCode
-		c.mu.Unlock()
 	}
 	c.opts.OnClose(c, code, c.closedErr())
 }

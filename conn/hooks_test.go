@@ -154,6 +154,15 @@ func TestOnClose(t *testing.T) {
 		wantServer:    CloseMessageTooBig,
 		wantServerErr: ErrReadLimit,
 	}, {
+		// RFC 6455, Section 7.1.5: no Close frame received, so 1006, though
+		// this endpoint sent one.
+		name:       "server closes, no answer",
+		serverOpts: Options{CloseTimeout: time.Second},
+		rawClient:  true,
+		end:        func(_, server *Conn, _ net.Conn) { server.Close(4000, "unanswered") },
+		wantClient: none,
+		wantServer: CloseAbnormalClosure,
+	}, {
 		name:          "keepalive timeout",
 		serverOpts:    Options{KeepaliveInterval: time.Second},
 		rawClient:     true,

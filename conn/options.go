@@ -151,14 +151,17 @@ type Options struct {
 	// return an error at once (or, for reads, a message that [Conn.Close]
 	// kept). It should not block, as that goroutine waits for it.
 	//
-	// code is the connection's close code ([RFC 6455, Section 7.1.5]):
-	// that of the first Close frame, the peer's if it closed first and
-	// this endpoint's if it did (by Close, or by failing the connection
-	// for a violation by the peer: 1002, 1007, 1008 or 1009);
+	// code is the connection's close code as [RFC 6455, Section 7.1.5]
+	// defines it: the code of the Close frame received from the peer,
+	// whether it closed first or answered this endpoint's Close;
 	// CloseNoStatusReceived (1005) if that frame had no code; and
-	// CloseAbnormalClosure (1006) if no Close frame was exchanged, because
-	// the network connection broke, CloseNow was called or keepalive
-	// timed out. err is what writes return from then on: it
+	// CloseAbnormalClosure (1006) if none was received, because the
+	// network connection broke, the peer did not answer within
+	// CloseTimeout, CloseNow was called or keepalive timed out. The
+	// exception is a connection this endpoint failed for a violation by
+	// the peer: code is the one sent for it (1002, 1007, 1008 or 1009),
+	// which is what a count of closes per code is for. err is what writes
+	// return from then on: it
 	// matches [net.ErrClosed], and the cause where there is one, such as
 	// the peer's *[CloseError] (code 1006 for a broken connection), a
 	// *[ProtocolError], [ErrKeepalive] or a network error.
