@@ -76,26 +76,11 @@ func Dial(ctx context.Context, rawURL string, opts *Options) (*conn.Conn, *http.
 	if err := opts.validate(); err != nil {
 		return nil, nil, err
 	}
-	u, err := url.Parse(rawURL)
+	u, err := parseURL(rawURL)
 	if err != nil {
-		return nil, nil, fmt.Errorf("client: %w", err)
+		return nil, nil, err
 	}
-	var secure bool
-	switch u.Scheme {
-	case "ws":
-	case "wss":
-		secure = true
-	default:
-		return nil, nil, fmt.Errorf("client: URL scheme %q is not ws or wss", u.Scheme)
-	}
-	// RFC 6455, Section 3: "Fragment identifiers are meaningless in the context of WebSocket
-	// URIs and MUST NOT be used on these URIs."
-	if u.Fragment != "" || strings.Contains(rawURL, "#") {
-		return nil, nil, errors.New("client: WebSocket URLs may not have a fragment")
-	}
-	if u.Host == "" {
-		return nil, nil, errors.New("client: URL has no host")
-	}
+	secure := u.Scheme == "wss"
 	timeout := opts.HandshakeTimeout
 	if timeout <= 0 {
 		timeout = defaultHandshakeTimeout

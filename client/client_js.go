@@ -7,8 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"net/url"
-	"strings"
 
 	"github.com/rfc6455/websocket/conn"
 	"github.com/rfc6455/websocket/frame"
@@ -56,20 +54,8 @@ func Dial(ctx context.Context, rawURL string, opts *Options) (*conn.Conn, *http.
 	if err := opts.browserCannot(); err != nil {
 		return nil, nil, err
 	}
-	u, err := url.Parse(rawURL)
-	if err != nil {
-		return nil, nil, fmt.Errorf("client: %w", err)
-	}
-	if u.Scheme != "ws" && u.Scheme != "wss" {
-		return nil, nil, fmt.Errorf("client: URL scheme %q is not ws or wss", u.Scheme)
-	}
-	// RFC 6455, Section 3: "Fragment identifiers are meaningless in the context of WebSocket
-	// URIs and MUST NOT be used on these URIs."
-	if u.Fragment != "" || strings.Contains(rawURL, "#") {
-		return nil, nil, errors.New("client: WebSocket URLs may not have a fragment")
-	}
-	if u.Host == "" {
-		return nil, nil, errors.New("client: URL has no host")
+	if _, err := parseURL(rawURL); err != nil {
+		return nil, nil, err
 	}
 	timeout := opts.HandshakeTimeout
 	if timeout <= 0 {

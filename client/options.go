@@ -3,6 +3,7 @@ package client
 import (
 	"context"
 	"crypto/tls"
+	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -159,3 +160,24 @@ func (e *HandshakeError) Error() string { return e.Err.Error() }
 func (e *HandshakeError) Unwrap() error { return e.Err }
 
 var noOptions Options
+
+// parseURL parses a WebSocket URL (RFC 6455, Section 3): ws or wss, a
+// host, no fragment.
+func parseURL(rawURL string) (*url.URL, error) {
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return nil, fmt.Errorf("client: %w", err)
+	}
+	if u.Scheme != "ws" && u.Scheme != "wss" {
+		return nil, fmt.Errorf("client: URL scheme %q is not ws or wss", u.Scheme)
+	}
+	// RFC 6455, Section 3: "Fragment identifiers are meaningless in the context of WebSocket
+	// URIs and MUST NOT be used on these URIs."
+	if u.Fragment != "" || strings.Contains(rawURL, "#") {
+		return nil, errors.New("client: WebSocket URLs may not have a fragment")
+	}
+	if u.Host == "" {
+		return nil, errors.New("client: URL has no host")
+	}
+	return u, nil
+}
