@@ -432,3 +432,59 @@ func TestCloseUnansweredEndings(t *testing.T) {
 		}
 	}
 }
+
+// TestCloseMalformedAnswer: the peer answers Close with a Close frame
+// whose payload is one byte, which no Close frame may have (RFC 6455,
+// Section 5.5.1). Whether a reader or Close itself reads it, the
+// connection ends at once as failed for a protocol error: Read returns a
+// *ProtocolError 1002 and OnClose gets 1002.
+func TestCloseMalformedAnswer(t *testing.T) {
+	for _, reading := range []bool{true, false} {
+		t.Run(fmt.Sprintf("reader=%v", reading), func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				a, b := net.Pipe()
+				defer b.Close()
+				closed := make(chan CloseCode, 1)
+				c := mustNew(t, a, frame.Server, nil, &Options{
+					CloseTimeout: 10 * time.Second,
+					OnClose:      func(_ *Conn, code CloseCode, _ error) { closed <- code },
+				})
+				defer c.CloseNow()
+				peer := &rawPeer{t: t, nc: b, br: bufio.NewReader(b), role: frame.Client}
+				readErr := make(chan error, 1)
+				if reading {
+					go func() {
+						_, _, err := c.Read(context.Background(), nil)
+						readErr <- err
+					}()
+					synctest.Wait()
+				}
+				go func() {
+					peer.mustNext() // our Close frame
+					peer.send(true, frame.OpClose, []byte{0x03})
+					io.Copy(io.Discard, b)
+				}()
+				start := time.Now()
+				if err := c.Close(CloseNormalClosure, "bye"); err != nil {
+					t.Fatalf("Close = %v", err)
+				}
+				if waited := time.Since(start); waited != 0 {
+					t.Errorf("Close waited %v, want no wait once the malformed answer arrived", waited)
+				}
+				var err error
+				if reading {
+					err = <-readErr
+				} else {
+					_, _, err = c.Read(context.Background(), nil)
+				}
+				var pe *ProtocolError
+				if !errors.As(err, &pe) || pe.Code != CloseProtocolError {
+					t.Errorf("Read = %v, want a *ProtocolError with code 1002", err)
+				}
+				if code := <-closed; code != CloseProtocolError {
+					t.Errorf("OnClose code %d, want 1002", code)
+				}
+			})
+		})
+	}
+}
