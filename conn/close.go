@@ -40,10 +40,11 @@ import (
 // same rules as Read (a message that breaks them fails the connection as
 // it would fail a Read), and keeps them: later calls of Read and Reader
 // return them, whole and in the order they arrived, before the error
-// that says the connection is closed. Close keeps at most
-// Options.ReadLimit bytes of messages in all (no bound if ReadLimit is
-// negative); the first message that would pass that bound, and every
-// message after it, is read and discarded. Messages count in [Stats]
+// that says the connection is closed. Close keeps at most 1 MiB of
+// messages in all, or Options.ReadLimit bytes if that is less, so that a
+// peer that goes on sending after this endpoint's Close frame cannot make
+// the Conn hold much more than one message; the first message that would
+// pass that bound, and every message after it, is read and discarded. Messages count in [Stats]
 // when Close reads them, kept or discarded, so MessagesRead minus the
 // messages the application received is how many were discarded. Kept
 // messages that are never read go with the Conn.
@@ -220,8 +221,8 @@ type keptMessage struct {
 // keepUntilClose reads data messages as Read does, until the peer's Close
 // frame arrives, a read fails, or deadline passes, and reports whether
 // the peer's Close frame arrived. It keeps the messages in c.kept, up to
-// Options.ReadLimit bytes in all; from the first message that would pass
-// that bound on, it discards them. A message that breaks the rules fails
+// keptLimit bytes in all; from the first message that would pass that
+// bound on, it discards them. A message that breaks the rules fails
 // the connection, as it fails a Read; a read that fails otherwise (the
 // deadline, the network) leaves the caller to end the connection. The
 // caller holds rlock.
@@ -245,7 +246,7 @@ func (c *Conn) keepUntilClose(deadline time.Time) bool {
 			c.keepEnded(err)
 			break
 		}
-		if limit := c.opts.ReadLimit; limit > 0 && int64(len(msg)) > limit-size {
+		if int64(len(msg)) > c.keptLimit()-size {
 			full = true
 			continue
 		}
@@ -274,6 +275,19 @@ func (c *Conn) keepEnded(err error) {
 		return
 	}
 	c.setFailure(&CloseError{Code: CloseAbnormalClosure})
+}
+
+// maxKept bounds the bytes of messages Close keeps for later reads.
+const maxKept = 1 << 20
+
+// keptLimit returns the bound on the bytes of messages Close keeps:
+// maxKept, or Options.ReadLimit if that is less and not negative (no
+// limit).
+func (c *Conn) keptLimit() int64 {
+	if limit := c.opts.ReadLimit; limit >= 0 && limit < maxKept {
+		return limit
+	}
+	return maxKept
 }
 
 // skipMessage reads the next data message and discards it.

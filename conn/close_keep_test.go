@@ -4,6 +4,7 @@ package conn
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -487,4 +488,41 @@ func TestCloseMalformedAnswer(t *testing.T) {
 			})
 		})
 	}
+}
+
+// TestCloseKeepsAtMostOneMiB: with the default read limit, a peer that
+// answers Close only after three messages of 600 KiB gets the first kept
+// and the others discarded, so the Conn never holds much more than one
+// message for reads that may never come.
+func TestCloseKeepsAtMostOneMiB(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		a, b := net.Pipe()
+		defer b.Close()
+		c := mustNew(t, a, frame.Server, nil, nil)
+		defer c.CloseNow()
+		peer := &rawPeer{t: t, nc: b, br: bufio.NewReader(b), role: frame.Client}
+		big := func(i byte) []byte { return bytes.Repeat([]byte{i}, 600<<10) }
+		go func() {
+			peer.mustNext() // our Close frame
+			for i := range byte(3) {
+				peer.send(true, frame.OpBinary, big(i))
+			}
+			peer.send(true, frame.OpClose, closePayload(CloseNormalClosure, ""))
+			io.Copy(io.Discard, b)
+		}()
+		if err := c.Close(CloseNormalClosure, ""); err != nil {
+			t.Fatalf("Close = %v", err)
+		}
+		typ, msg, err := c.Read(context.Background(), nil)
+		if err != nil || typ != Binary || !bytes.Equal(msg, big(0)) {
+			t.Fatalf("first Read = %v, %d bytes, %v; want the first message, 600 KiB", typ, len(msg), err)
+		}
+		var ce *CloseError
+		if _, msg, err := c.Read(context.Background(), nil); !errors.As(err, &ce) || ce.Code != CloseNormalClosure {
+			t.Errorf("second Read = %d bytes, %v; want the close error with the peer's 1000", len(msg), err)
+		}
+		if got := c.Stats().MessagesRead; got != 3 {
+			t.Errorf("Stats().MessagesRead = %d, want 3 (kept or discarded)", got)
+		}
+	})
 }

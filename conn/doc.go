@@ -41,9 +41,9 @@
 // writes should still run a read loop.
 //
 // The peer may send messages until it answers [Conn.Close]. If no read
-// is in progress, Close reads them itself and keeps them (up to
-// Options.ReadLimit bytes), so later reads still return every message the
-// peer sent before its Close frame, then the close error.
+// is in progress, Close reads them itself and keeps them (up to 1 MiB, or
+// Options.ReadLimit bytes if less), so later reads still return the
+// messages the peer sent before its Close frame, then the close error.
 //
 // # Compression
 //
