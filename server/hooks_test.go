@@ -4,57 +4,12 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/rfc6455/websocket/conn"
+	"github.com/rfc6455/websocket/internal/hooktest"
 )
-
-// hooks records the calls of conn.Options.OnOpen and OnClose.
-type hooks struct {
-	mu     sync.Mutex
-	opened int
-	codes  []conn.CloseCode
-	closed chan struct{}
-}
-
-// options returns conn.Options whose OnOpen greets the client with a
-// message, which only arrives intact if the handshake response went out
-// before, and whose OnClose records the close code.
-func (h *hooks) options() conn.Options {
-	h.closed = make(chan struct{}, 10)
-	return conn.Options{
-		OnOpen: func(c *conn.Conn) {
-			h.mu.Lock()
-			h.opened++
-			h.mu.Unlock()
-			c.Write(ctx, conn.Text, []byte("welcome"))
-		},
-		OnClose: func(c *conn.Conn, code conn.CloseCode, err error) {
-			h.mu.Lock()
-			h.codes = append(h.codes, code)
-			h.mu.Unlock()
-			h.closed <- struct{}{}
-		},
-	}
-}
-
-// check waits for OnClose and checks that each hook was called once, with
-// code.
-func (h *hooks) check(t *testing.T, code conn.CloseCode) {
-	t.Helper()
-	select {
-	case <-h.closed:
-	case <-time.After(10 * time.Second):
-		t.Fatal("OnClose not called within 10 s")
-	}
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	if h.opened != 1 || len(h.codes) != 1 || h.codes[0] != code {
-		t.Errorf("OnOpen called %d times, OnClose with %v; want once each, with %v", h.opened, h.codes, code)
-	}
-}
 
 // TestHooks checks that Options.Conn.OnOpen and OnClose apply to the
 // connections of every way to upgrade, that OnOpen runs once the
@@ -105,8 +60,11 @@ func TestHooks(t *testing.T) {
 	}}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			var h hooks
-			url := tt.serve(t, &Options{Conn: h.options()})
+			// OnOpen greets the client with a message, which only arrives
+			// intact if the handshake response went out before.
+			var log hooktest.Log
+			greet := func(c *conn.Conn) { c.Write(ctx, conn.Text, []byte("welcome")) }
+			url := tt.serve(t, &Options{Conn: log.Options(greet)})
 			c, _, err := dial(t, url, nil, nil, nil)
 			if err != nil {
 				t.Fatal(err)
@@ -117,7 +75,7 @@ func TestHooks(t *testing.T) {
 			if err := c.Close(4000, "done"); err != nil {
 				t.Fatal(err)
 			}
-			h.check(t, 4000)
+			log.Wait(t, "server", 4000, 10*time.Second)
 		})
 	}
 }

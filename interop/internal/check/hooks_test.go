@@ -12,12 +12,12 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/rfc6455/websocket/client"
 	"github.com/rfc6455/websocket/conn"
+	"github.com/rfc6455/websocket/internal/hooktest"
 	"github.com/rfc6455/websocket/server"
 )
 
@@ -70,50 +70,6 @@ func node(t *testing.T, args ...string) conn.CloseCode {
 	return res.Code
 }
 
-// A hookLog records what the hooks of one server or client saw.
-type hookLog struct {
-	mu     sync.Mutex
-	opened int
-	closes []conn.CloseCode
-	stats  conn.Stats // at OnClose
-	closed chan struct{}
-}
-
-func (l *hookLog) options() conn.Options {
-	l.closed = make(chan struct{}, 10)
-	return conn.Options{
-		OnOpen: func(*conn.Conn) {
-			l.mu.Lock()
-			l.opened++
-			l.mu.Unlock()
-		},
-		OnClose: func(c *conn.Conn, code conn.CloseCode, err error) {
-			l.mu.Lock()
-			l.closes = append(l.closes, code)
-			l.stats = c.Stats()
-			l.mu.Unlock()
-			l.closed <- struct{}{}
-		},
-	}
-}
-
-// wait waits for OnClose and checks that each hook ran once, OnClose with
-// code, and returns the counters OnClose read.
-func (l *hookLog) wait(t *testing.T, code conn.CloseCode) conn.Stats {
-	t.Helper()
-	select {
-	case <-l.closed:
-	case <-time.After(30 * time.Second):
-		t.Fatal("OnClose not called within 30 s")
-	}
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.opened != 1 || len(l.closes) != 1 || l.closes[0] != code {
-		t.Errorf("OnOpen called %d times, OnClose with %v; want once each, with %v", l.opened, l.closes, code)
-	}
-	return l.stats
-}
-
 // TestHooksWithRealPeers checks the close codes that OnClose reports, and
 // the counters, against connections that Node's ws and Chromium end.
 func TestHooksWithRealPeers(t *testing.T) {
@@ -132,11 +88,11 @@ func TestHooksWithRealPeers(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			needNode(t, tt.browser)
-			var log hookLog
+			var log hooktest.Log
 			mux := http.NewServeMux()
 			mux.HandleFunc("/{$}", func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("<!doctype html><title>hooks</title>")) })
 			mux.Handle("/ws", &server.Handler{
-				Options: &server.Options{Compression: &conn.Compression{}, Conn: log.options()},
+				Options: &server.Options{Compression: &conn.Compression{}, Conn: log.Options(nil)},
 				Serve: func(c *conn.Conn, r *http.Request) {
 					for {
 						typ, msg, err := c.Read(r.Context(), nil)
@@ -157,7 +113,7 @@ func TestHooksWithRealPeers(t *testing.T) {
 			if tt.ending != "terminate" && peerCode != tt.wantCode {
 				t.Errorf("the peer's WebSocket reported close code %v, want %v", peerCode, tt.wantCode)
 			}
-			st := log.wait(t, tt.wantCode)
+			st := log.Wait(t, "server", tt.wantCode, 30*time.Second)
 			if st.MessagesRead != 2 || st.BytesRead != 2005 || st.MessagesWritten != 2 || st.BytesWritten != 2005 {
 				t.Errorf("server Stats() = %+v, want 2 messages of 2005 bytes in all each way", st)
 			}
@@ -192,10 +148,10 @@ func TestClientHooksWithWS(t *testing.T) {
 	if err := json.NewDecoder(stdout).Decode(&port); err != nil {
 		t.Fatalf("reading the ws server's port: %v", err)
 	}
-	var log hookLog
+	var log hooktest.Log
 	c, _, err := client.Dial(ctx, "ws://127.0.0.1:"+strconv.Itoa(port.Port)+"/", &client.Options{
 		Compression: &conn.Compression{},
-		Conn:        log.options(),
+		Conn:        log.Options(nil),
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -211,7 +167,7 @@ func TestClientHooksWithWS(t *testing.T) {
 	if _, _, err := c.Read(ctx, nil); !errors.As(err, &ce) || ce.Code != 4001 {
 		t.Fatalf("Read after the echo = %v, want the server's close with 4001", err)
 	}
-	st := log.wait(t, 4001)
+	st := log.Wait(t, "client", 4001, 30*time.Second)
 	want := int64(len(msg))
 	if st.MessagesRead != 1 || st.BytesRead != want || st.MessagesWritten != 1 || st.BytesWritten != want ||
 		st.CompressedRead != 1 || st.CompressedWritten != 1 || st.WireBytesRead >= want || st.WireBytesWritten >= want {
