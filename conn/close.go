@@ -263,18 +263,14 @@ func (c *Conn) keepUntilClose(deadline time.Time) bool {
 	return c.closeWasRcvd()
 }
 
-// keepEnded records why keepUntilClose stopped reading before the peer's
-// Close frame, when the network connection broke: the connection then
-// ended without a closing handshake (1006), as a Read would report it.
-// A passed deadline, a violation (which failed the connection already)
-// and the peer's Close frame need nothing here.
+// keepEnded handles the error that stopped keepUntilClose before the
+// peer's Close frame: a passed deadline is left to Close; anything else
+// is what it would be for a Read (readFailed), so that a connection that
+// broke ends as 1006 whichever goroutine saw it.
 func (c *Conn) keepEnded(err error) {
-	var pe *frame.ProtocolError
-	var ce *CloseError
-	if isTimeout(err) || errors.As(err, &pe) || errors.As(err, &ce) || c.closeWasRcvd() {
-		return
+	if !isTimeout(err) {
+		c.readFailed(err)
 	}
-	c.setFailure(&CloseError{Code: CloseAbnormalClosure})
 }
 
 // maxKept bounds the bytes of messages Close keeps for later reads.
