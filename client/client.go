@@ -81,11 +81,7 @@ func Dial(ctx context.Context, rawURL string, opts *Options) (*conn.Conn, *http.
 		return nil, nil, err
 	}
 	secure := u.Scheme == "wss"
-	timeout := opts.HandshakeTimeout
-	if timeout <= 0 {
-		timeout = defaultHandshakeTimeout
-	}
-	ctx, cancel := context.WithTimeout(ctx, timeout)
+	ctx, cancel := context.WithTimeout(ctx, opts.handshakeTimeout())
 	defer cancel()
 
 	addr := hostPort(u.Host, secure)

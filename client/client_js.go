@@ -57,11 +57,7 @@ func Dial(ctx context.Context, rawURL string, opts *Options) (*conn.Conn, *http.
 	if _, err := parseURL(rawURL); err != nil {
 		return nil, nil, err
 	}
-	timeout := opts.HandshakeTimeout
-	if timeout <= 0 {
-		timeout = defaultHandshakeTimeout
-	}
-	ctx, cancel := context.WithTimeout(ctx, timeout)
+	ctx, cancel := context.WithTimeout(ctx, opts.handshakeTimeout())
 	defer cancel()
 	readLimit := opts.Conn.ReadLimit
 	if readLimit == 0 {

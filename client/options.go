@@ -181,3 +181,11 @@ func parseURL(rawURL string) (*url.URL, error) {
 	}
 	return u, nil
 }
+
+// handshakeTimeout returns Options.HandshakeTimeout, or its default.
+func (o *Options) handshakeTimeout() time.Duration {
+	if o.HandshakeTimeout > 0 {
+		return o.HandshakeTimeout
+	}
+	return defaultHandshakeTimeout
+}

@@ -338,10 +338,7 @@ func (c *Conn) closeWasRcvd() bool {
 // frames that break the rules, since the connection is failing anyway.
 // The caller holds rlock.
 func (c *Conn) awaitClose(deadline time.Time) bool {
-	c.mu.Lock()
-	rcvd := c.closeRcvd
-	c.mu.Unlock()
-	if rcvd {
+	if c.closeWasRcvd() {
 		return true
 	}
 	c.nc.SetReadDeadline(deadline)

@@ -296,9 +296,11 @@ func (r *Conn) connect(ctx context.Context, err error, n int) error {
 				return r.giveUp(fmt.Errorf("%w after %d consecutive failed dials; the last: %w", ErrGaveUp, n, err))
 			}
 			d := r.opts.delay(n, err, r.opts.randN)
-			if max := r.opts.MaxDowntime; max > 0 && time.Since(down)+d > max {
-				return r.giveUp(fmt.Errorf("%w: the next dial would come %v after the connection was lost, past MaxDowntime %v; the last failure: %w",
-					ErrGaveUp, (time.Since(down) + d).Round(time.Millisecond), max, err))
+			if max := r.opts.MaxDowntime; max > 0 {
+				if next := time.Since(down) + d; next > max {
+					return r.giveUp(fmt.Errorf("%w: the next dial would come %v after the connection was lost, past MaxDowntime %v; the last failure: %w",
+						ErrGaveUp, next.Round(time.Millisecond), max, err))
+				}
 			}
 			if r.opts.OnDisconnect != nil {
 				r.callback(func() { r.opts.OnDisconnect(err, d) })
