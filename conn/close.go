@@ -423,6 +423,9 @@ func (c *Conn) shutdown() {
 		c.keepalive.Stop()
 	}
 	c.mu.Unlock()
+	if t := c.corkTimer.Load(); t != nil {
+		t.Stop()
+	}
 	c.nc.Close()
 	c.rwatch.release()
 	c.wwatch.release()

@@ -81,6 +81,13 @@ type Conn struct {
 	pongLen      int
 	lastActivity atomic.Int64 // unix nanoseconds of the last sign of life (see alive)
 
+	// Corking (cork.go). cork and corkPayload are guarded by wframe.
+	batching    atomic.Bool // the reader holds a whole frame it has not returned
+	hasCork     atomic.Bool // cork is not nil
+	cork        *[]byte     // gathered frames, pooled; nil when there are none
+	corkPayload int64       // payload bytes in cork, counted in buffered
+	corkTimer   atomic.Pointer[time.Timer]
+
 	// Compression, when permessage-deflate was negotiated. Guarded by wmsg.
 	deflater        *deflate.Compressor
 	level           int  // the compression level deflater was made with

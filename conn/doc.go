@@ -45,6 +45,27 @@
 // Options.ReadLimit bytes if less), so later reads still return the
 // messages the peer sent before its Close frame, then the close error.
 //
+// # Writing, and replies gathered into one write
+//
+// [Conn.Write] sends a message in one frame and [Conn.Writer] streams one
+// in frames of Options.WriteBufferSize bytes. A Conn holds no write buffer
+// of its own between messages.
+//
+// A peer that pipelines (sends several messages without waiting for the
+// replies) would cost the loop above one system call per reply. Instead,
+// while the message Read returned is followed by another whole frame
+// already in the read buffer, small writes (up to 4 KiB of payload, from
+// any goroutine) are gathered and go out together, in order: with the
+// first write made once the reader holds no whole frame (usually the
+// reply to the last message of the batch), before the reader waits for
+// the network or anything else is written, when 32 KiB are gathered, and
+// at the latest 1 ms after the first, should the application stop reading
+// in the middle of a batch. A Write that was gathered returns nil at once;
+// its bytes count in [Conn.BufferedAmount] until they are written, and if
+// writing them fails the connection is closed and later calls return that
+// error. A message that arrives alone is never gathered, so this adds no
+// latency to a request and its reply.
+//
 // # Compression
 //
 // When the opening handshake agreed on permessage-deflate ([RFC 7692]),

@@ -66,6 +66,7 @@ func (c *Conn) Read(ctx context.Context, buf []byte) (MessageType, []byte, error
 		}
 		return 0, buf, c.readFailed(err)
 	}
+	c.noteBatch()
 	return typ, out, nil
 }
 
@@ -513,6 +514,7 @@ func (c *Conn) readDirect(dst *[]byte) ([]byte, error) {
 	if int64(len(space)) > remaining {
 		space = space[:remaining]
 	}
+	c.beforeWait()
 	n, err := c.nc.Read(space)
 	if n == 0 {
 		return nil, err
@@ -557,6 +559,7 @@ func grow(b []byte, n int) []byte {
 // before it.
 func (c *Conn) fill() error {
 	c.rpos, c.rend = 0, 0
+	c.beforeWait()
 	n, err := c.nc.Read(c.rbuf)
 	if n > 0 {
 		c.rend = n

@@ -16,7 +16,10 @@ import (
 )
 
 // Write sends p as one message of type typ, in a single frame. It returns
-// when the frame has been written to the network.
+// when the frame has been written to the network, or, if the reader is in
+// the middle of a batch of messages that arrived together, when the frame
+// has been gathered with the replies to the batch, which go out in one
+// write (see the package documentation, "Writing").
 //
 // If ctx ends before any byte of the frame was written, Write returns an
 // error matching ctx.Err() and the Conn stays usable. If it ends in the
@@ -135,6 +138,10 @@ func (c *Conn) writeDataFrame(ctx context.Context, fin bool, rsv byte, op frame.
 	if err := ctx.Err(); err != nil {
 		return err
 	}
+	if c.corkable(len(p)) {
+		c.countFrameWritten(op, c.corkFrame(fin, rsv, op, p), nil)
+		return nil
+	}
 	n, fired, err := c.timedWrite(ctx, fin, rsv, op, p)
 	if err == nil {
 		return nil
@@ -199,14 +206,22 @@ func (c *Conn) writeFrame(fin bool, rsv byte, op frame.Opcode, p []byte) (int, e
 
 // sendFrame is writeFrame without the counting.
 func (c *Conn) sendFrame(fin bool, rsv byte, op frame.Opcode, p []byte) (int, error) {
+	if c.cork != nil {
+		if len(*c.cork)+frame.MaxHeaderLen+len(p) <= cap(*c.cork) {
+			return c.writeCorkWith(fin, rsv, op, p)
+		}
+		if err := c.flushCork(); err != nil {
+			return 0, err
+		}
+	}
+	if len(p) <= smallFrame {
+		bp := frameBuffers.Get().(*[]byte)
+		n, err := c.nc.Write(c.appendFrame((*bp)[:0], fin, rsv, op, p))
+		frameBuffers.Put(bp)
+		return n, err
+	}
 	h := frame.Header{Fin: fin, RSV: rsv, Opcode: op, Length: int64(len(p))}
 	if c.role == frame.Server {
-		if len(p) <= smallFrame {
-			bp := frameBuffers.Get().(*[]byte)
-			n, err := c.nc.Write(append(frame.AppendHeader((*bp)[:0], h), p...))
-			frameBuffers.Put(bp)
-			return n, err
-		}
 		// Header and payload in one writev, without copying the payload.
 		c.bufs = append(c.bufsArr[:0], frame.AppendHeader(c.hdr[:0], h), p)
 		n, err := c.bufs.WriteTo(c.nc)
@@ -217,10 +232,7 @@ func (c *Conn) sendFrame(fin bool, rsv byte, op frame.Opcode, p []byte) (int, er
 	// unpredictable; the payload is masked in chunks so p is never copied whole.
 	h.Masked = true
 	h.Key = mask.NewKey()
-	pool := &frameBuffers
-	if len(p) > smallFrame {
-		pool = &maskBuffers
-	}
+	pool := &maskBuffers
 	bp := pool.Get().(*[]byte)
 	scratch := (*bp)[:cap(*bp)]
 	buf := frame.AppendHeader(scratch[:0], h)
@@ -251,7 +263,7 @@ func (c *Conn) unlockFrame() {
 // flushControl writes the pending pong and ping, if any, when wframe is
 // free. If it is not, its holder writes them on release.
 func (c *Conn) flushControl() {
-	for c.pendingPong.Load() || c.pendingPing.Load() {
+	for c.pendingPong.Load() || c.pendingPing.Load() || c.hasCork.Load() && !c.batching.Load() {
 		if !c.wframe.tryLock() {
 			return
 		}
@@ -268,7 +280,8 @@ func (c *Conn) writePendingControl() error {
 	if c.closeWasSent() {
 		c.pendingPong.Store(false)
 		c.pendingPing.Store(false)
-		return nil
+		// Frames gathered before the Close frame go out before it.
+		return c.flushCork()
 	}
 	c.nc.SetWriteDeadline(time.Now().Add(c.opts.CloseTimeout))
 	defer c.nc.SetWriteDeadline(time.Time{})
@@ -288,6 +301,9 @@ func (c *Conn) writePendingControl() error {
 		if _, err := c.writeFrame(true, 0, frame.OpPing, nil); err != nil {
 			return fmt.Errorf("conn: writing keepalive ping: %w", err)
 		}
+	}
+	if c.hasCork.Load() && !c.batching.Load() {
+		return c.flushCork()
 	}
 	return nil
 }
