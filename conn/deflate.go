@@ -179,9 +179,13 @@ func (c *Conn) discardCompressed() error {
 	if !c.inflating {
 		return nil
 	}
-	scratch := make([]byte, 2048)
+	// A pooled scratch buffer, not one on the stack: every Read passes
+	// through here, and a large frame would grow the stack of each reading
+	// goroutine for good (see TestIdleStack).
+	scratch := probes.Get().(*[probeSize]byte)
+	defer probes.Put(scratch)
 	for c.inflating {
-		if _, _, err := c.inflate(scratch); err != nil {
+		if _, _, err := c.inflate(scratch[:]); err != nil {
 			return err
 		}
 	}
