@@ -7,9 +7,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log"
 	"net"
 	"net/http"
 	"path"
+	"runtime/debug"
 	"slices"
 	"strconv"
 	"strings"
@@ -200,9 +202,17 @@ var noOptions Options
 //
 // The Conn reads through the buffer of the bufio.Reader that Hijack
 // returns, when it is large enough, rather than allocate one of its own:
-// net/http keeps that reader alive while the handler runs and never reuses
-// it for a hijacked connection. A ResponseWriter whose Hijacker pools its
-// readers for reuse must not be given to Upgrade.
+// net/http never reuses that reader for a hijacked connection. A
+// ResponseWriter whose Hijacker pools its readers for reuse must not be
+// given to Upgrade.
+//
+// While the handler runs, net/http keeps its state for the connection
+// (buffers, request and response, and the handler goroutine's stack:
+// about 8 KiB). A server holding many connections over HTTP/1.1 saves that
+// by serving the Conn on a goroutine of its own and returning from the
+// handler, as [Handler] does; the Conn must then not be used with
+// r.Context(), which net/http cancels when the handler returns
+// (context.WithoutCancel keeps its values without that).
 //
 // [RFC 8441]: https://www.rfc-editor.org/rfc/rfc8441
 func Upgrade(w http.ResponseWriter, r *http.Request, opts *Options) (*conn.Conn, error) {
@@ -448,12 +458,23 @@ func appendError(dst []byte, status int, msg string) []byte {
 // A Handler is an http.Handler that upgrades every request and runs Serve
 // on the connection, tracking live connections so that Shutdown can close
 // them all with 1001 Going Away.
+//
+// Over HTTP/1.1, ServeHTTP returns as soon as the connection is upgraded
+// and Serve runs on a goroutine of its own, so that net/http lets go of
+// what it holds for a connection while its handler runs (its buffers, its
+// request and response state and the goroutine's large stack: about 8 KiB
+// per connection), which a handler that serves the Conn itself keeps until
+// the end. Over HTTP/2 the stream lives only as long as the handler, which
+// then runs Serve itself.
 type Handler struct {
 	// Options configure every upgrade; nil means the defaults.
 	Options *Options
 
 	// Serve runs for each connection. When it returns, the connection is
-	// closed with 1000 if it is still open.
+	// closed with 1000 if it is still open. The context of r is not
+	// cancelled when ServeHTTP returns (it carries the request's values
+	// only), and a panic in Serve is recovered, logged and closes the
+	// connection, as net/http does for a handler.
 	Serve func(c *conn.Conn, r *http.Request)
 
 	// OnUpgradeError, if not nil, is called with every request that was
@@ -484,10 +505,10 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	h.active.Add(1)
 	h.mu.Unlock()
-	defer h.active.Done()
 
 	c, err := Upgrade(w, r, h.Options)
 	if err != nil {
+		h.active.Done()
 		h.upgradeFailed(r, err)
 		return
 	}
@@ -501,7 +522,20 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if late {
 		go c.Close(conn.CloseGoingAway, "server shutting down")
 	}
+	if r.ProtoMajor == 2 {
+		h.serve(c, r)
+		return
+	}
+	go h.serve(c, r.WithContext(context.WithoutCancel(r.Context())))
+}
+
+// serve runs Serve for c and closes c when it returns or panics.
+func (h *Handler) serve(c *conn.Conn, r *http.Request) {
+	defer h.active.Done()
 	defer func() {
+		if v := recover(); v != nil && v != http.ErrAbortHandler {
+			logf(r, "server: panic serving %v: %v\n%s", r.RemoteAddr, v, debug.Stack())
+		}
 		h.mu.Lock()
 		delete(h.conns, c)
 		h.mu.Unlock()
@@ -511,6 +545,16 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		c.CloseNow()
 	}()
 	h.Serve(c, r)
+}
+
+// logf logs through the ErrorLog of the http.Server that served r, or the
+// log package's standard logger, as net/http logs a handler's panic.
+func logf(r *http.Request, format string, args ...any) {
+	if s, ok := r.Context().Value(http.ServerContextKey).(*http.Server); ok && s.ErrorLog != nil {
+		s.ErrorLog.Printf(format, args...)
+		return
+	}
+	log.Printf(format, args...)
 }
 
 func (h *Handler) upgradeFailed(r *http.Request, err error) {
