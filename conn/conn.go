@@ -7,6 +7,7 @@ import (
 	"net"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/rfc6455/websocket/frame"
@@ -38,6 +39,11 @@ type Conn struct {
 	// Reading. Guarded by rlock.
 	rlock    ctxLock
 	rbuf     []byte
+	rbufp    *[]byte // rbuf's pool entry, when it came from readBuffers
+	raw      syscall.RawConn
+	rawRead  func(fd uintptr) bool // readReady, when raw is not nil
+	rawN     int
+	rawErr   error
 	rpos     int
 	rend     int
 	dec      frame.Decoder
@@ -145,7 +151,14 @@ func New(nc net.Conn, role frame.Role, h *Handshake, opts *Options) (*Conn, erro
 	if o.ReadBufferSize == 0 {
 		o.ReadBufferSize = defaultReadBufferSize
 	}
-	c := newConn(max(o.ReadBufferSize, len(hs.Buffered)), hs.ReadBuffer)
+	var c *Conn
+	raw := rawConnOf(nc)
+	if raw != nil && o.ReadBufferSize == defaultReadBufferSize && len(hs.Buffered) <= defaultReadBufferSize {
+		c = new(Conn)
+		c.useRawReads(raw, hs.Buffered)
+	} else {
+		c = newConn(max(o.ReadBufferSize, len(hs.Buffered)), hs.ReadBuffer)
+	}
 	c.nc, c.role = nc, role
 	c.opts = o
 	c.subprotocol, c.extensions = hs.Subprotocol, hs.Extensions

@@ -89,7 +89,11 @@ type Options struct {
 
 	// ReadBufferSize and WriteBufferSize are the sizes of the buffers a
 	// Conn reads and writes frames through, 4096 bytes each if zero.
-	// WriteBufferSize is also the frame size of streamed messages.
+	// WriteBufferSize is also the frame size of streamed messages. With
+	// the default read size, a Conn over a *net.TCPConn or *net.UnixConn
+	// on a Unix system waits for the socket to be readable without a
+	// buffer and borrows one from a pool only to read what arrived, so an
+	// idle connection holds none.
 	ReadBufferSize  int
 	WriteBufferSize int
 
@@ -239,7 +243,8 @@ type Handshake struct {
 
 	// ReadBuffer, if its capacity is at least Options.ReadBufferSize, is
 	// the buffer the Conn reads frames through, all of its capacity,
-	// instead of one of its own; Buffered may be a prefix of it. The
+	// instead of one of its own, unless the Conn borrows its buffers
+	// (see Options.ReadBufferSize); Buffered may be a prefix of it. The
 	// Conn owns it from then on. The server package uses it to read
 	// through the buffer of the bufio.Reader that http.Hijacker returns,
 	// which net/http keeps alive anyway.

@@ -441,7 +441,7 @@ func (c *Conn) dataHeader(h frame.Header) (started bool, err error) {
 // needed.
 func (c *Conn) nextEvent(dst *[]byte) (frame.Event, []byte, error) {
 	for {
-		if dst != nil && c.rpos == c.rend && c.inMsg && !c.inCtrl && c.dec.Remaining() >= int64(len(c.rbuf)) {
+		if dst != nil && c.rpos == c.rend && c.inMsg && !c.inCtrl && c.dec.Remaining() >= int64(c.opts.ReadBufferSize) {
 			if chunk, err := c.readDirect(dst); err != nil || len(chunk) > 0 {
 				c.alive(frame.EventPayload, len(chunk))
 				return frame.EventPayload, chunk, err
@@ -506,7 +506,7 @@ func (c *Conn) alive(ev frame.Event, payload int) {
 func (c *Conn) readDirect(dst *[]byte) ([]byte, error) {
 	b := *dst
 	remaining := c.dec.Remaining()
-	if cap(b)-len(b) < len(c.rbuf) {
+	if cap(b)-len(b) < c.opts.ReadBufferSize {
 		b = grow(b, c.growth(len(b), 0))
 		*dst = b
 	}
@@ -560,7 +560,13 @@ func grow(b []byte, n int) []byte {
 func (c *Conn) fill() error {
 	c.rpos, c.rend = 0, 0
 	c.beforeWait()
-	n, err := c.nc.Read(c.rbuf)
+	var n int
+	var err error
+	if c.raw != nil {
+		n, err = c.fillRaw()
+	} else {
+		n, err = c.nc.Read(c.rbuf)
+	}
 	if n > 0 {
 		c.rend = n
 		c.stats.wireRead.add(int64(n))
