@@ -355,11 +355,11 @@ func (c *Conn) awaitClose(deadline time.Time) bool {
 			c.ctrlLen = 0
 		case frame.EventPayload:
 			if isClose {
-				c.ctrlLen += copy(c.ctrl[c.ctrlLen:], chunk)
+				c.ctrlLen += copy(c.ctrlBuffer()[c.ctrlLen:], chunk)
 			}
 		case frame.EventEnd:
 			if isClose {
-				code, reason, _ := frame.ParseClose(c.ctrl[:c.ctrlLen])
+				code, reason, _ := frame.ParseClose(c.ctrlPayload())
 				c.markCloseRcvd(&CloseError{Code: code, Reason: reason})
 				return true
 			}

@@ -24,13 +24,15 @@ const (
 
 // A Conn is a WebSocket connection after the opening handshake.
 type Conn struct {
+	// Fields are ordered within each group so that small ones share
+	// words: an idle Conn is most of what a connection costs.
 	nc   net.Conn
-	role frame.Role
 	opts Options // defaults filled in
 
 	subprotocol, extensions string // agreed by the opening handshake
 
 	state    atomic.Int32
+	role     frame.Role
 	closedCh chan struct{} // see done; guarded by mu
 
 	// Interrupting I/O when a call's context ends.
@@ -42,7 +44,6 @@ type Conn struct {
 	rbufp    *[]byte // rbuf's pool entry, when it came from readBuffers
 	raw      syscall.RawConn
 	rawRead  func(fd uintptr) bool // readReady, when raw is not nil
-	rawN     int
 	rawErr   error
 	rpos     int
 	rend     int
@@ -56,10 +57,10 @@ type Conn struct {
 	utf8     utf8check.Validator
 	inCtrl   bool // the frame being received is a control frame
 	ctrlOp   frame.Opcode
-	ctrl     [frame.MaxControlPayload]byte
+	resume   bool                           // the message being read was cut by a context
+	ctrl     *[frame.MaxControlPayload]byte // made by the first control frame with a payload
 	ctrlLen  int
 	partial  []byte // message Read had received when its context ended
-	resume   bool   // the message being read was cut by a context
 	mr       messageReader
 	progress int // payload bytes since the last sign of life, for keepalive
 
@@ -70,20 +71,17 @@ type Conn struct {
 	compressed bool // the message being received is compressed
 	inflating  bool // its decompressed payload is not yet all read
 	rawSize    int64
-	csrc       compressedSource
+	csrc       *compressedSource // with inflater
 
 	// Writing. wmsg is held for a whole data message, wframe for one frame.
 	wmsg         ctxLock
 	wframe       ctxLock
-	hdr          [frame.MaxHeaderLen]byte
-	bufs         net.Buffers
-	bufsArr      [2][]byte
-	mw           messageWriter
+	mw           *messageWriter // made by the first Writer
 	buffered     atomic.Int64
 	pendingPong  atomic.Bool
 	pendingPing  atomic.Bool
-	ctrlMu       sync.Mutex // guards pong and ping
-	pong         [frame.MaxControlPayload]byte
+	ctrlMu       sync.Mutex                     // guards pong and pongLen
+	pong         *[frame.MaxControlPayload]byte // made by the first ping
 	pongLen      int
 	lastActivity atomic.Int64 // unix nanoseconds of the last sign of life (see alive)
 
@@ -106,8 +104,8 @@ type Conn struct {
 
 	// Closing. Guarded by mu.
 	mu          sync.Mutex
-	closeRcvd   bool // the peer's Close frame arrived
 	peerClose   *CloseError
+	closeRcvd   bool      // the peer's Close frame arrived
 	sentCode    CloseCode // of the Close frame sent
 	sentReason  string
 	failure     error // why the connection was failed or closed locally
@@ -219,8 +217,6 @@ func (c *Conn) initialize(buffered []byte, compression *Compression) {
 	c.stats.wireRead.add(int64(c.rend))
 	c.dec.Role = c.role
 	c.mr.c = c
-	c.mw.c = c
-	c.csrc.c = c
 	c.rwatch = watcher{c: c, read: true}
 	c.wwatch.c = c
 	if compression != nil {

@@ -44,6 +44,7 @@ func (c *Conn) setUpDeflate(p Compression) {
 	c.writeNoTakeover, c.writeBits = writeNoTakeover, windowBits(writeBits)
 	c.deflater = deflate.NewCompressor(level, c.writeBits, !writeNoTakeover)
 	c.inflater = deflate.NewDecompressor(windowBits(readBits), !readNoTakeover)
+	c.csrc = &compressedSource{c: c}
 	switch t := c.opts.CompressionThreshold; {
 	case t < 0:
 		c.threshold = 0

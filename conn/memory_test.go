@@ -13,6 +13,7 @@ import (
 	"testing"
 	"testing/synctest"
 	"time"
+	"unsafe"
 
 	"github.com/rfc6455/websocket/frame"
 )
@@ -210,5 +211,14 @@ func TestLargeMessageMemory(t *testing.T) {
 				t.Errorf("reading a %d-byte message allocated %d bytes", len(msg), allocated)
 			}
 		})
+	}
+}
+
+// TestConnSize checks that a Conn fits the runtime's 1024-byte size
+// class: it is most of what an idle connection costs, and one field too
+// many moves every connection to the next class, 128 bytes up.
+func TestConnSize(t *testing.T) {
+	if size := unsafe.Sizeof(Conn{}); size > 1024 {
+		t.Errorf("a Conn is %d bytes, want at most 1024", size)
 	}
 }

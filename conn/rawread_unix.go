@@ -58,17 +58,17 @@ func (c *Conn) takeReadBuffer() {
 
 // fillRaw is fill for a Conn that reads through raw.
 func (c *Conn) fillRaw() (int, error) {
-	c.rawN, c.rawErr = 0, nil
+	c.rawErr = nil
 	if err := c.raw.Read(c.rawRead); err != nil {
 		return 0, err
 	}
 	if c.rawErr != nil {
 		return 0, c.rawErr
 	}
-	if c.rawN == 0 {
+	if c.rend == 0 {
 		return 0, io.EOF
 	}
-	return c.rawN, nil
+	return c.rend, nil
 }
 
 // readReady reads from the socket fd into rbuf, taking a buffer if c
@@ -82,7 +82,7 @@ func (c *Conn) readReady(fd uintptr) bool {
 		n, err := syscall.Read(int(fd), c.rbuf)
 		switch err {
 		case nil:
-			c.rawN = n
+			c.rend = n // fill sets it again
 			return true
 		case syscall.EINTR:
 			continue

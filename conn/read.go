@@ -341,7 +341,7 @@ func (c *Conn) advance(dst *[]byte) (readEvent, []byte, error) {
 			}
 		case frame.EventPayload:
 			if c.inCtrl {
-				c.ctrlLen += copy(c.ctrl[c.ctrlLen:], chunk)
+				c.ctrlLen += copy(c.ctrlBuffer()[c.ctrlLen:], chunk)
 				continue
 			}
 			if c.compressed {
@@ -359,7 +359,7 @@ func (c *Conn) advance(dst *[]byte) (readEvent, []byte, error) {
 		case frame.EventEnd:
 			if c.inCtrl {
 				c.inCtrl = false
-				if err := c.control(c.ctrlOp, c.ctrl[:c.ctrlLen]); err != nil {
+				if err := c.control(c.ctrlOp, c.ctrlPayload()); err != nil {
 					return 0, nil, err
 				}
 				continue
@@ -409,7 +409,7 @@ func (c *Conn) dataHeader(h frame.Header) (started bool, err error) {
 			c.rawSize = 0
 			c.inflating = true
 			c.csrc.pending, c.csrc.ended = nil, false
-			c.inflater.Begin(&c.csrc)
+			c.inflater.Begin(c.csrc)
 		}
 		started = true
 	}
@@ -578,6 +578,24 @@ func (c *Conn) fill() error {
 	return err
 }
 
+// ctrlBuffer returns the array that collects the payload of the control
+// frame being received, making it on first use. The caller holds rlock.
+func (c *Conn) ctrlBuffer() *[frame.MaxControlPayload]byte {
+	if c.ctrl == nil {
+		c.ctrl = new([frame.MaxControlPayload]byte)
+	}
+	return c.ctrl
+}
+
+// ctrlPayload returns the payload of the control frame received. The
+// caller holds rlock.
+func (c *Conn) ctrlPayload() []byte {
+	if c.ctrl == nil {
+		return nil
+	}
+	return c.ctrl[:c.ctrlLen]
+}
+
 // control acts on a complete control frame.
 func (c *Conn) control(op frame.Opcode, payload []byte) error {
 	switch op {
@@ -587,6 +605,9 @@ func (c *Conn) control(op frame.Opcode, payload []byte) error {
 		// response ... the Pong frame ... MUST have identical "Application data"". Only the most
 		// recent ping is answered if several arrive while a write is in progress (Section 5.5.3).
 		c.ctrlMu.Lock()
+		if c.pong == nil {
+			c.pong = new([frame.MaxControlPayload]byte)
+		}
 		c.pongLen = copy(c.pong[:], payload)
 		c.ctrlMu.Unlock()
 		c.pendingPong.Store(true)

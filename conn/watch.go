@@ -24,12 +24,12 @@ var aLongTimeAgo = time.Unix(1, 0)
 // begin and end bracket one call; the calls of a watcher are serialized by
 // the Conn's locks (rlock for reads, wframe for writes).
 type watcher struct {
-	c    *Conn
-	read bool
+	c  *Conn
+	mu sync.Mutex
 
-	mu     sync.Mutex
 	done   <-chan struct{} // Done of the context watched, or nil
 	stop   func() bool     // stops the context.AfterFunc for done
+	read   bool            // watches reads, not writes
 	active bool            // a call is in progress under done
 	ended  bool            // the context watched has ended
 }

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -196,6 +197,17 @@ var (
 	maskBuffers  = sync.Pool{New: func() any { b := make([]byte, 0, 32<<10); return &b }}
 )
 
+// A vectored holds what a writev of a frame header and its payload needs,
+// pooled: it escapes to the heap, and few connections write large frames
+// at any one time.
+type vectored struct {
+	hdr  [frame.MaxHeaderLen]byte
+	arr  [2][]byte
+	bufs net.Buffers
+}
+
+var vectors = sync.Pool{New: func() any { return new(vectored) }}
+
 // writeFrame writes one frame and returns how many bytes of it reached nc.
 // The caller holds wframe. It does not modify p.
 func (c *Conn) writeFrame(fin bool, rsv byte, op frame.Opcode, p []byte) (int, error) {
@@ -223,9 +235,11 @@ func (c *Conn) sendFrame(fin bool, rsv byte, op frame.Opcode, p []byte) (int, er
 	h := frame.Header{Fin: fin, RSV: rsv, Opcode: op, Length: int64(len(p))}
 	if c.role == frame.Server {
 		// Header and payload in one writev, without copying the payload.
-		c.bufs = append(c.bufsArr[:0], frame.AppendHeader(c.hdr[:0], h), p)
-		n, err := c.bufs.WriteTo(c.nc)
-		c.bufsArr = [2][]byte{}
+		v := vectors.Get().(*vectored)
+		v.bufs = append(v.arr[:0], frame.AppendHeader(v.hdr[:0], h), p)
+		n, err := v.bufs.WriteTo(c.nc)
+		v.arr = [2][]byte{}
+		vectors.Put(v)
 		return int(n), err
 	}
 	// Section 5.3: the client masks every frame "with a new masking key", which must be
@@ -321,7 +335,10 @@ func (c *Conn) Writer(ctx context.Context, typ MessageType) (io.WriteCloser, err
 	if err := c.wmsg.lock(ctx, c); err != nil {
 		return nil, err
 	}
-	w := &c.mw
+	if c.mw == nil {
+		c.mw = &messageWriter{c: c}
+	}
+	w := c.mw
 	gen := w.gen.Add(1)
 	w.ctx = ctx
 	w.op = frame.Opcode(typ)
