@@ -94,6 +94,7 @@ func runMain(args []string, stdout, stderr io.Writer) int {
 	})
 	defer watchdog.Stop()
 
+	fmt.Fprintf(stderr, "serverbench: %s\n", commandLine(cfg))
 	b := &bench{cfg: cfg, log: stderr}
 	rep, err := b.run(ctx)
 	if err != nil {
@@ -116,14 +117,24 @@ func runMain(args []string, stdout, stderr io.Writer) int {
 }
 
 // commandLine is how the report says to reproduce it: the go run
-// command with the flags given.
-func commandLine(args []string) string {
-	q := make([]string, len(args))
-	for i, a := range args {
-		if strings.ContainsAny(a, " \t'\"$\\*?") {
-			a = "'" + strings.ReplaceAll(a, "'", `'\''`) + "'"
-		}
-		q[i] = a
+// command with the flags given, and BENCH_UWS_ECHO if it was set.
+func commandLine(cfg *config) string {
+	var b strings.Builder
+	b.WriteString("cd bench && ")
+	if cfg.uws != "" {
+		b.WriteString(uwsEnv + "=" + shellQuote(cfg.uws) + " ")
 	}
-	return strings.TrimSpace("cd bench && go run ./cmd/serverbench " + strings.Join(q, " "))
+	b.WriteString("go run ./cmd/serverbench")
+	for _, a := range cfg.args {
+		b.WriteString(" " + shellQuote(a))
+	}
+	return b.String()
+}
+
+// shellQuote quotes s for a POSIX shell if it needs it.
+func shellQuote(s string) string {
+	if s != "" && !strings.ContainsAny(s, " \t'\"$\\*?;&|<>()`~#!{}[]") {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }

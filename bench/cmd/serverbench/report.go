@@ -154,7 +154,7 @@ func (r *report) markdown() string {
 	p := func(format string, a ...any) { fmt.Fprintf(&b, format, a...) }
 	cfg := r.cfg
 	p("# serverbench: one echo server per process, one raw load client\n\n")
-	p("Reproduce with:\n\n```sh\n%s\n```\n\n", commandLine(cfg.args))
+	p("Reproduce with:\n\n```sh\n%s\n```\n\n", commandLine(cfg))
 	p("- Date: %s UTC, %s of measuring; commit %s\n", r.start.UTC().Format("2006-01-02 15:04"), r.end.Sub(r.start).Round(time.Second), r.commit)
 	p("- Machine: %s, %d logical CPUs, %s/%s; load average %s at the start\n", cpuModel(), runtime.NumCPU(), runtime.GOOS, runtime.GOARCH, r.loadAvg)
 	p("- Go %s; GOMAXPROCS %d in the load client%s\n", runtime.Version(), runtime.GOMAXPROCS(0), r.goServersProcs())
