@@ -50,13 +50,24 @@ var children = struct {
 	m map[*child]bool
 }{m: map[*child]bool{}}
 
-// killChildren kills every child process still running; it is safe to
-// call at any time, from any goroutine.
+// killChildren kills every child process still running and waits, up
+// to a second, until they are gone; it is safe to call at any time, from
+// any goroutine.
 func killChildren() {
 	children.Lock()
-	defer children.Unlock()
+	var all []*child
 	for c := range children.m {
 		c.kill()
+		all = append(all, c)
+	}
+	children.Unlock()
+	deadline := time.After(time.Second)
+	for _, c := range all {
+		select {
+		case <-c.done:
+		case <-deadline:
+			return
+		}
 	}
 }
 

@@ -132,7 +132,7 @@ func TestHarness(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				if _, err := prepareSubject(context.Background(), cfg, name, t.Logf); errors.Is(err, errSkip) {
+				if _, err := prepareSubject(context.Background(), cfg, name, t.Logf); isSkip(err) {
 					t.Skip(err)
 				}
 			}

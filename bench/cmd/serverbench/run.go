@@ -69,9 +69,9 @@ func (b *bench) run(ctx context.Context) (*report, error) {
 	var subjects []subject
 	for _, name := range b.cfg.subjects {
 		s, err := prepareSubject(ctx, b.cfg, name, b.logf)
-		if errors.Is(err, errSkip) {
-			b.logf("skipping %s: %v", name, err)
-			rep.skipped = append(rep.skipped, fmt.Sprintf("%s (%v)", name, err))
+		if isSkip(err) {
+			b.logf("%s skipped: %v", name, err)
+			rep.skipped = append(rep.skipped, fmt.Sprintf("%s: %v", name, err))
 			continue
 		}
 		if err != nil {

@@ -94,12 +94,22 @@ type subject struct {
 	start func(ctx context.Context) (*child, error)
 }
 
-// errSkip marks the reason a subject cannot run on this machine, which
-// is reported, not counted as a failure.
-var errSkip = errors.New("skipped")
+// A skipError is why a subject cannot run on this machine: reported, not
+// counted as a failure.
+type skipError struct{ reason string }
 
-// prepareSubject returns the subject called name, ready to start, or an
-// error matching errSkip if it cannot run here.
+func (e *skipError) Error() string { return e.reason }
+
+func skipf(format string, a ...any) error { return &skipError{fmt.Sprintf(format, a...)} }
+
+// isSkip reports whether err is a skipError.
+func isSkip(err error) bool {
+	var se *skipError
+	return errors.As(err, &se)
+}
+
+// prepareSubject returns the subject called name, ready to start, or a
+// skipError if it cannot run here.
 func prepareSubject(ctx context.Context, cfg *config, name string, log func(format string, a ...any)) (subject, error) {
 	if s, ok := findGoSubject(name); ok {
 		return subject{name: name, about: s.about, start: func(ctx context.Context) (*child, error) {
@@ -111,7 +121,7 @@ func prepareSubject(ctx context.Context, cfg *config, name string, log func(form
 		return prepareNode(ctx, cfg, log)
 	case uwsSubject:
 		if cfg.uws == "" {
-			return subject{}, fmt.Errorf("%w: %s is not set to a uWebSockets echo server (see README.md)", errSkip, uwsEnv)
+			return subject{}, skipf("%s is not set to a uWebSockets echo server (see README.md)", uwsEnv)
 		}
 		bin, err := exec.LookPath(cfg.uws)
 		if err != nil {
@@ -133,19 +143,19 @@ func prepareSubject(ctx context.Context, cfg *config, name string, log func(form
 func prepareNode(ctx context.Context, cfg *config, log func(format string, a ...any)) (subject, error) {
 	node, err := exec.LookPath("node")
 	if err != nil {
-		return subject{}, fmt.Errorf("%w: node is not installed (%v)", errSkip, err)
+		return subject{}, skipf("node is not installed (%v)", err)
 	}
 	dir, err := filepath.Abs(cfg.nodeDir)
 	if err != nil {
 		return subject{}, err
 	}
 	if _, err := os.Stat(filepath.Join(dir, "server.js")); err != nil {
-		return subject{}, fmt.Errorf("%w: no server.js in -nodews %s (run from the bench directory)", errSkip, cfg.nodeDir)
+		return subject{}, skipf("no server.js in -nodews %s (run from the bench directory)", cfg.nodeDir)
 	}
 	if _, err := os.Stat(filepath.Join(dir, "node_modules")); errors.Is(err, os.ErrNotExist) {
 		npm, err := exec.LookPath("npm")
 		if err != nil {
-			return subject{}, fmt.Errorf("%w: npm is not installed to fill %s/node_modules (%v)", errSkip, cfg.nodeDir, err)
+			return subject{}, skipf("npm is not installed to fill %s/node_modules (%v)", cfg.nodeDir, err)
 		}
 		log("node-ws: npm ci in %s", dir)
 		ictx, cancel := context.WithTimeout(ctx, 3*time.Minute)
@@ -154,7 +164,7 @@ func prepareNode(ctx context.Context, cfg *config, log func(format string, a ...
 		cmd.Dir = dir
 		if out, err := cmd.CombinedOutput(); err != nil {
 			os.RemoveAll(filepath.Join(dir, "node_modules"))
-			return subject{}, fmt.Errorf("%w: npm ci in %s failed: %v\n%s", errSkip, cfg.nodeDir, err, out)
+			return subject{}, skipf("npm ci in %s failed: %v\n%s", cfg.nodeDir, err, out)
 		}
 	}
 	return subject{
