@@ -140,11 +140,13 @@ func TestHarness(t *testing.T) {
 			if len(rep.timed) != 3 || len(rep.idle) != 1 {
 				t.Fatalf("%d timed and %d idle tables, want 3 and 1", len(rep.timed), len(rep.idle))
 			}
+			stalled := false
 			for _, tt := range rep.timed {
 				row := tt.rows[name]
 				for _, err := range row.errs {
 					if errors.Is(err, errNoProgress) {
 						t.Logf("%s: %v (a busy machine)", tt.tc.title(), err)
+						stalled = true
 						continue
 					}
 					t.Errorf("%s: %v", tt.tc.title(), err)
@@ -161,7 +163,7 @@ func TestHarness(t *testing.T) {
 			if _, isGo := findGoSubject(name); isGo && !(m.goroutinesPerConn >= 0.5) {
 				t.Errorf("idle: %.2f goroutines per connection, want about 1", m.goroutinesPerConn)
 			}
-			if md := rep.markdown(); !strings.Contains(md, "| "+name+" |") || strings.Contains(md, "failed") {
+			if md := rep.markdown(); !strings.Contains(md, "| "+name+" |") || (!stalled && strings.Contains(md, "failed")) {
 				t.Errorf("report:\n%s", md)
 			}
 		})
