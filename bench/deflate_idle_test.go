@@ -16,6 +16,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/rfc6455/websocket/bench/internal/echo"
 )
 
 // idleConns is the number of connections BenchmarkDeflateIdle opens per
@@ -137,7 +139,7 @@ func measureIdle(s deflateSubject, m deflateMode, side string, n int) (idleResul
 	defer waitGoroutines(start.goroutines)
 
 	var url string
-	var e *echoServer // the server, when in this process
+	var e *echo.Server // the server, when in this process
 	if side == sideClient {
 		peer, u, err := startIdlePeer(ctx, sideServer, s, m, "", 0)
 		if err != nil {
@@ -146,7 +148,7 @@ func measureIdle(s deflateSubject, m deflateMode, side string, n int) (idleResul
 		defer peer.stop()
 		url = u
 	} else {
-		e = &echoServer{}
+		e = &echo.Server{}
 		u, stop, err := serveIdle(s.serve(m, e))
 		if err != nil {
 			return idleResult{}, err
@@ -165,7 +167,7 @@ func measureIdle(s deflateSubject, m deflateMode, side string, n int) (idleResul
 		return idleResult{}, fmt.Errorf("warming up: %w", err)
 	}
 	if e != nil {
-		e.echoed.Store(0)
+		e.Echoed.Store(0)
 	}
 
 	before := snapshot()
@@ -185,9 +187,9 @@ func measureIdle(s deflateSubject, m deflateMode, side string, n int) (idleResul
 	if e != nil {
 		// The clients have all their echoes; wait for the servers'
 		// Writes to return too.
-		for e.echoed.Load() < int64(n*len(msgs)) {
+		for e.Echoed.Load() < int64(n*len(msgs)) {
 			if ctx.Err() != nil {
-				return idleResult{}, fmt.Errorf("%d of %d messages echoed: %w", e.echoed.Load(), n*len(msgs), ctx.Err())
+				return idleResult{}, fmt.Errorf("%d of %d messages echoed: %w", e.Echoed.Load(), n*len(msgs), ctx.Err())
 			}
 			time.Sleep(time.Millisecond)
 		}
@@ -381,7 +383,7 @@ func TestDeflateIdlePeer(t *testing.T) {
 	defer cancel()
 	switch role {
 	case sideServer:
-		url, stop, err := serveIdle(s.serve(m, &echoServer{}))
+		url, stop, err := serveIdle(s.serve(m, &echo.Server{}))
 		if err != nil {
 			t.Fatal(err)
 		}

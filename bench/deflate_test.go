@@ -16,6 +16,7 @@ import (
 	coder "github.com/coder/websocket"
 	"github.com/lxzan/gws"
 
+	"github.com/rfc6455/websocket/bench/internal/echo"
 	"github.com/rfc6455/websocket/client"
 	"github.com/rfc6455/websocket/conn"
 	"github.com/rfc6455/websocket/server"
@@ -69,21 +70,12 @@ func (m deflateMode) checkExtensions(ext string) error {
 	return nil
 }
 
-// An echoServer configures the echo handlers and counts what they echo.
-type echoServer struct {
-	// keepBuffer has the handler reuse one message buffer, as a
-	// throughput-minded application does. Without it no buffer survives a
-	// message, so idle memory is the library's alone.
-	keepBuffer bool
-	echoed     atomic.Int64 // messages echoed, counted once each Write returned
-}
-
 // A receiver is what a client does with the messages it reads. Each
 // library's client calls it from one goroutine of its own.
 type receiver struct {
 	onMessage  func(p []byte) // p is valid only during the call
 	onEnd      func(err error)
-	keepBuffer bool // as echoServer.keepBuffer
+	keepBuffer bool // as echo.Server.KeepBuffer
 }
 
 // A deflateClient is the writing end of a client connection.
@@ -101,7 +93,7 @@ type deflateSubject struct {
 	// supports reports whether the library can be configured for m.
 	supports func(m deflateMode) bool
 	// serve returns an echo handler for the agreement m.
-	serve func(m deflateMode, e *echoServer) http.Handler
+	serve func(m deflateMode, e *echo.Server) http.Handler
 	// dial connects to an echo server, offering m, starts reading with r,
 	// and returns the Sec-WebSocket-Extensions response.
 	dial func(ctx context.Context, wsURL string, m deflateMode, r receiver) (deflateClient, string, error)
@@ -139,7 +131,7 @@ func oursSubject(level int, name string) deflateSubject {
 		CompressionLevel:     level,
 		CompressionThreshold: -1,
 	}
-	serve := func(m deflateMode, e *echoServer) http.Handler {
+	serve := func(m deflateMode, e *echo.Server) http.Handler {
 		so := &server.Options{Compression: oursParams(m), Conn: opts}
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			c, err := server.Upgrade(w, r, so)
@@ -157,8 +149,8 @@ func oursSubject(level int, name string) deflateSubject {
 				if err := c.Write(ctx, typ, msg); err != nil {
 					return
 				}
-				e.echoed.Add(1)
-				if e.keepBuffer {
+				e.Echoed.Add(1)
+				if e.KeepBuffer {
 					buf = msg[:0]
 				}
 			}
@@ -215,7 +207,7 @@ func coderMode(m deflateMode) coder.CompressionMode {
 // of 128 or 512 bytes.
 const coderThreshold = 1
 
-func coderServe(m deflateMode, e *echoServer) http.Handler {
+func coderServe(m deflateMode, e *echo.Server) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		c, err := coder.Accept(w, r, &coder.AcceptOptions{
 			CompressionMode:      coderMode(m),
@@ -239,8 +231,8 @@ func coderServe(m deflateMode, e *echoServer) http.Handler {
 			if err := c.Write(ctx, typ, buf.Bytes()); err != nil {
 				return
 			}
-			e.echoed.Add(1)
-			if e.keepBuffer {
+			e.Echoed.Add(1)
+			if e.KeepBuffer {
 				buf.Reset()
 			} else {
 				buf = bytes.Buffer{}
@@ -307,20 +299,8 @@ func gwsDeflateOptions(m deflateMode) gws.PermessageDeflate {
 	}
 }
 
-type gwsEcho struct {
-	gws.BuiltinEventHandler
-	e *echoServer
-}
-
-func (h *gwsEcho) OnMessage(c *gws.Conn, m *gws.Message) {
-	defer m.Close()
-	if c.WriteMessage(m.Opcode, m.Bytes()) == nil {
-		h.e.echoed.Add(1)
-	}
-}
-
-func gwsServe(m deflateMode, e *echoServer) http.Handler {
-	up := gws.NewUpgrader(&gwsEcho{e: e}, &gws.ServerOption{
+func gwsServe(m deflateMode, e *echo.Server) http.Handler {
+	up := gws.NewUpgrader(e.GWSEvents(), &gws.ServerOption{
 		PermessageDeflate:   gwsDeflateOptions(m),
 		ReadMaxPayloadSize:  deflateReadLimit,
 		WriteMaxPayloadSize: deflateReadLimit,
@@ -455,10 +435,10 @@ func checkEcho(i int, got, want []byte) error {
 // waitEchoed waits until e has echoed n messages: a client can read an
 // echo before the server's Write, and so its count of bytes written,
 // has returned.
-func waitEchoed(ctx context.Context, e *echoServer, n int64) error {
-	for e.echoed.Load() < n {
+func waitEchoed(ctx context.Context, e *echo.Server, n int64) error {
+	for e.Echoed.Load() < n {
 		if err := ctx.Err(); err != nil {
-			return fmt.Errorf("%d of %d messages echoed: %w", e.echoed.Load(), n, err)
+			return fmt.Errorf("%d of %d messages echoed: %w", e.Echoed.Load(), n, err)
 		}
 		time.Sleep(100 * time.Microsecond)
 	}
@@ -479,7 +459,7 @@ func TestDeflateEcho(t *testing.T) {
 				}
 				t.Parallel()
 				var w wireCounter
-				e := &echoServer{}
+				e := &echo.Server{}
 				url := startEcho(t, s.serve(m, e), &w)
 				// A few of each workload, and 256 KiB of text: enough for
 				// several blocks and a window that slides, and quick under -race.
@@ -556,7 +536,7 @@ func BenchmarkDeflate(b *testing.B) {
 
 func benchEcho(b *testing.B, s deflateSubject, m deflateMode, msgs [][]byte) {
 	var w wireCounter
-	e := &echoServer{keepBuffer: true}
+	e := &echo.Server{KeepBuffer: true}
 	url := startEcho(b, s.serve(m, e), &w)
 	n := b.N
 	warm := make(chan struct{})
@@ -627,7 +607,7 @@ func benchEcho(b *testing.B, s deflateSubject, m deflateMode, msgs [][]byte) {
 // by the reader on the echo of the warm-up message, done on the last.
 type echoRun struct {
 	ctx  context.Context
-	e    *echoServer
+	e    *echo.Server
 	w    *wireCounter
 	n    int
 	warm <-chan struct{}

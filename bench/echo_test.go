@@ -4,14 +4,10 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
-	"io"
 	"math/rand/v2"
-	"net"
 	"net/http"
 	"net/url"
-	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -21,9 +17,9 @@ import (
 	gorilla "github.com/gorilla/websocket"
 	"github.com/lxzan/gws"
 
+	"github.com/rfc6455/websocket/bench/internal/echo"
 	"github.com/rfc6455/websocket/client"
 	"github.com/rfc6455/websocket/conn"
-	"github.com/rfc6455/websocket/server"
 )
 
 // This file compares the uncompressed path, what most applications
@@ -34,16 +30,12 @@ import (
 // fastest, reusing buffers where the API allows, at its default buffer
 // sizes (4 KiB for reading and writing in all five).
 
-// echoReadLimit is the read limit of every endpoint (64 MiB), above the
-// largest message of the workloads.
-const echoReadLimit = 64 << 20
-
 // An echoReceiver is what a client does with the messages it reads, from
 // the one goroutine that reads.
 type echoReceiver struct {
 	onMessage  func(text bool, p []byte) // p is valid only during the call
 	onEnd      func(err error)
-	keepBuffer bool // as echoServer.keepBuffer
+	keepBuffer bool // as echo.Server.KeepBuffer
 }
 
 // An echoClient is the writing end of a client connection. One
@@ -59,55 +51,29 @@ type echoClient interface {
 type echoSubject struct {
 	name string
 	// serve returns an echo handler for a net/http server.
-	serve func(e *echoServer) http.Handler
+	serve func(e *echo.Server) http.Handler
 	// dial connects to an echo server, starts reading with r, and
 	// returns the Sec-WebSocket-Extensions response.
 	dial func(ctx context.Context, wsURL string, r echoReceiver) (echoClient, string, error)
 }
 
 var echoSubjects = []echoSubject{
-	{name: "ours", serve: oursEchoServe, dial: oursEchoDial},
-	{name: "gorilla", serve: gorillaEchoServe, dial: gorillaEchoDial},
-	{name: "coder", serve: coderEchoServe, dial: coderEchoDial},
-	{name: "gobwas", serve: gobwasEchoServe, dial: gobwasEchoDial},
-	{name: "gws", serve: gwsEchoServe, dial: gwsEchoDial},
+	{name: "ours", serve: (*echo.Server).Ours, dial: oursEchoDial},
+	{name: "gorilla", serve: (*echo.Server).Gorilla, dial: gorillaEchoDial},
+	{name: "coder", serve: (*echo.Server).Coder, dial: coderEchoDial},
+	{name: "gobwas", serve: (*echo.Server).Gobwas, dial: gobwasEchoDial},
+	{name: "gws", serve: (*echo.Server).GWS, dial: gwsEchoDial},
 }
 
 // --- this module ---
 
-var oursEchoOptions = conn.Options{ReadLimit: echoReadLimit}
+var oursEchoOptions = conn.Options{ReadLimit: echo.ReadLimit}
 
 func oursType(text bool) conn.MessageType {
 	if text {
 		return conn.Text
 	}
 	return conn.Binary
-}
-
-func oursEchoServe(e *echoServer) http.Handler {
-	so := &server.Options{Conn: oursEchoOptions}
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		c, err := server.Upgrade(w, r, so)
-		if err != nil {
-			return
-		}
-		defer c.CloseNow()
-		ctx := context.Background()
-		var buf []byte
-		for {
-			typ, msg, err := c.Read(ctx, buf[:0])
-			if err != nil {
-				return
-			}
-			if err := c.Write(ctx, typ, msg); err != nil {
-				return
-			}
-			e.echoed.Add(1)
-			if e.keepBuffer {
-				buf = msg
-			}
-		}
-	})
 }
 
 func oursEchoDial(ctx context.Context, wsURL string, r echoReceiver) (echoClient, string, error) {
@@ -144,49 +110,13 @@ func (c oursEchoClient) Close() { c.c.CloseNow() }
 
 // --- gorilla/websocket ---
 
-// gorillaUpgrader is at its defaults: a zero ReadBufferSize and
-// WriteBufferSize reuse the buffers of net/http's hijacked connection
-// (4 KiB each), and its default origin check admits the benchmark's
-// clients, which send no Origin.
-var gorillaUpgrader = gorilla.Upgrader{}
-
-func gorillaEchoServe(e *echoServer) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		c, err := gorillaUpgrader.Upgrade(w, r, nil)
-		if err != nil {
-			return
-		}
-		defer c.Close()
-		c.SetReadLimit(echoReadLimit)
-		var buf bytes.Buffer
-		for {
-			typ, rd, err := c.NextReader()
-			if err != nil {
-				return
-			}
-			if _, err := buf.ReadFrom(rd); err != nil {
-				return
-			}
-			if err := c.WriteMessage(typ, buf.Bytes()); err != nil {
-				return
-			}
-			e.echoed.Add(1)
-			if e.keepBuffer {
-				buf.Reset()
-			} else {
-				buf = bytes.Buffer{}
-			}
-		}
-	})
-}
-
 func gorillaEchoDial(ctx context.Context, wsURL string, r echoReceiver) (echoClient, string, error) {
 	d := gorilla.Dialer{HandshakeTimeout: 10 * time.Second} // no proxy
 	c, resp, err := d.DialContext(ctx, wsURL, nil)
 	if err != nil {
 		return nil, "", err
 	}
-	c.SetReadLimit(echoReadLimit)
+	c.SetReadLimit(echo.ReadLimit)
 	go func() {
 		var buf bytes.Buffer
 		for {
@@ -229,45 +159,12 @@ func coderType(text bool) coder.MessageType {
 	return coder.MessageBinary
 }
 
-// coderEchoServe reads like coderServe in deflate_test.go, with
-// compression at coder's default, disabled.
-func coderEchoServe(e *echoServer) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		c, err := coder.Accept(w, r, nil)
-		if err != nil {
-			return
-		}
-		defer c.CloseNow()
-		c.SetReadLimit(echoReadLimit)
-		ctx := context.Background()
-		var buf bytes.Buffer
-		for {
-			typ, rd, err := c.Reader(ctx)
-			if err != nil {
-				return
-			}
-			if _, err := buf.ReadFrom(rd); err != nil {
-				return
-			}
-			if err := c.Write(ctx, typ, buf.Bytes()); err != nil {
-				return
-			}
-			e.echoed.Add(1)
-			if e.keepBuffer {
-				buf.Reset()
-			} else {
-				buf = bytes.Buffer{}
-			}
-		}
-	})
-}
-
 func coderEchoDial(ctx context.Context, wsURL string, r echoReceiver) (echoClient, string, error) {
 	c, resp, err := coder.Dial(ctx, wsURL, nil)
 	if err != nil {
 		return nil, "", err
 	}
-	c.SetReadLimit(echoReadLimit)
+	c.SetReadLimit(echo.ReadLimit)
 	go func() {
 		var buf bytes.Buffer
 		for {
@@ -299,143 +196,6 @@ func (c coderEchoClient) Close() { c.c.CloseNow() }
 
 // --- gobwas/ws ---
 
-// gobwas/ws is a toolkit of frame-level functions rather than a
-// connection type, and its README's fast path is ws.ReadHeader,
-// io.ReadFull, ws.Cipher, ws.WriteHeader and a Write of the payload.
-// gobwasConn is that loop, with the *Buffer variants of the header
-// functions (no allocation), 4 KiB bufio buffers like the other
-// libraries, and what a correct endpoint must add: control frames,
-// fragments, masking checks and the read limit. It does not validate
-// UTF-8, as gobwas's own wsutil.Reader does not by default.
-type gobwasConn struct {
-	nc     net.Conn
-	br     *bufio.Reader
-	bw     *bufio.Writer
-	client bool
-	rhdr   [ws.MaxHeaderSize]byte
-	whdr   [ws.MaxHeaderSize]byte
-	ctl    [ws.MaxControlFramePayloadSize]byte
-}
-
-var errGobwasProtocol = errors.New("gobwas: protocol violation")
-
-// read appends the next message to buf.
-func (g *gobwasConn) read(buf []byte) (ws.OpCode, []byte, error) {
-	var op ws.OpCode
-	for {
-		h, err := ws.ReadHeaderBuffer(g.br, g.rhdr[:0])
-		if err != nil {
-			return 0, buf, err
-		}
-		if h.Rsv != 0 || h.Masked == g.client || h.Length > echoReadLimit-int64(len(buf)) {
-			return 0, buf, errGobwasProtocol
-		}
-		if h.OpCode.IsControl() {
-			if !h.Fin || h.Length > ws.MaxControlFramePayloadSize {
-				return 0, buf, errGobwasProtocol
-			}
-			p := g.ctl[:h.Length]
-			if _, err := io.ReadFull(g.br, p); err != nil {
-				return 0, buf, err
-			}
-			if h.Masked {
-				ws.Cipher(p, h.Mask, 0)
-			}
-			switch h.OpCode {
-			case ws.OpClose:
-				return 0, buf, io.EOF
-			case ws.OpPing:
-				if err := g.write(ws.OpPong, p); err != nil {
-					return 0, buf, err
-				}
-			}
-			continue
-		}
-		if (op == 0) != (h.OpCode != ws.OpContinuation) {
-			return 0, buf, errGobwasProtocol
-		}
-		if op == 0 {
-			op = h.OpCode
-		}
-		n := len(buf)
-		buf = slices.Grow(buf, int(h.Length))[:n+int(h.Length)]
-		if _, err := io.ReadFull(g.br, buf[n:]); err != nil {
-			return 0, buf[:n], err
-		}
-		if h.Masked {
-			ws.Cipher(buf[n:], h.Mask, 0)
-		}
-		if h.Fin {
-			return op, buf, nil
-		}
-	}
-}
-
-// write sends p as one frame, masked by a client: it masks as it copies
-// into the write buffer, so p is left as it was.
-func (g *gobwasConn) write(op ws.OpCode, p []byte) error {
-	h := ws.Header{Fin: true, OpCode: op, Length: int64(len(p))}
-	if g.client {
-		h.Masked = true
-		h.Mask = ws.NewMask()
-	}
-	if err := ws.WriteHeaderBuffer(g.bw, h, g.whdr[:0]); err != nil {
-		return err
-	}
-	if !g.client {
-		if _, err := g.bw.Write(p); err != nil {
-			return err
-		}
-		return g.bw.Flush()
-	}
-	for off := 0; off < len(p); {
-		if g.bw.Available() == 0 {
-			if err := g.bw.Flush(); err != nil {
-				return err
-			}
-		}
-		chunk := g.bw.AvailableBuffer()
-		chunk = append(chunk, p[off:min(len(p), off+cap(chunk))]...)
-		ws.Cipher(chunk, h.Mask, off)
-		off += len(chunk)
-		g.bw.Write(chunk) // it fits: no error but the Flush's
-	}
-	return g.bw.Flush()
-}
-
-func gobwasOp(text bool) ws.OpCode {
-	if text {
-		return ws.OpText
-	}
-	return ws.OpBinary
-}
-
-func gobwasEchoServe(e *echoServer) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		nc, rw, _, err := ws.UpgradeHTTP(r, w)
-		if err != nil {
-			return
-		}
-		defer nc.Close()
-		// rw holds the buffers of net/http's hijacked connection.
-		g := &gobwasConn{nc: nc, br: rw.Reader, bw: rw.Writer}
-		var buf []byte
-		for {
-			op, msg, err := g.read(buf[:0])
-			if err != nil {
-				return
-			}
-			if err := g.write(op, msg); err != nil {
-				return
-			}
-			e.echoed.Add(1)
-			if e.keepBuffer {
-				buf = msg
-			}
-		}
-	})
-}
-
 func gobwasEchoDial(ctx context.Context, wsURL string, r echoReceiver) (echoClient, string, error) {
 	nc, br, hs, err := ws.Dial(ctx, wsURL)
 	if err != nil {
@@ -444,11 +204,11 @@ func gobwasEchoDial(ctx context.Context, wsURL string, r echoReceiver) (echoClie
 	if br == nil { // nothing was read past the response
 		br = bufio.NewReaderSize(nc, 4096)
 	}
-	g := &gobwasConn{nc: nc, br: br, bw: bufio.NewWriterSize(nc, 4096), client: true}
+	g := echo.NewGobwasEndpoint(nc, br, bufio.NewWriterSize(nc, 4096), true)
 	go func() {
 		var buf []byte
 		for {
-			op, msg, err := g.read(buf[:0])
+			op, msg, err := g.Read(buf[:0])
 			if err != nil {
 				r.onEnd(err)
 				return
@@ -466,39 +226,18 @@ func gobwasEchoDial(ctx context.Context, wsURL string, r echoReceiver) (echoClie
 	return gobwasEchoClient{g}, strings.Join(ext, ", "), nil
 }
 
-type gobwasEchoClient struct{ g *gobwasConn }
+type gobwasEchoClient struct{ g *echo.GobwasEndpoint }
 
 func (c gobwasEchoClient) Write(_ context.Context, text bool, p []byte) error {
-	return c.g.write(gobwasOp(text), p)
+	op := ws.OpBinary
+	if text {
+		op = ws.OpText
+	}
+	return c.g.Write(op, p)
 }
-func (c gobwasEchoClient) Close() { c.g.nc.Close() }
+func (c gobwasEchoClient) Close() { c.g.Close() }
 
 // --- lxzan/gws ---
-
-// gws at its defaults (no compression, no UTF-8 check, messages handled
-// in the reading goroutine), with the read and write limits raised.
-var gwsEchoServerOption = &gws.ServerOption{
-	ReadMaxPayloadSize:  echoReadLimit,
-	WriteMaxPayloadSize: echoReadLimit,
-}
-
-func gwsOpcode(text bool) gws.Opcode {
-	if text {
-		return gws.OpcodeText
-	}
-	return gws.OpcodeBinary
-}
-
-func gwsEchoServe(e *echoServer) http.Handler {
-	up := gws.NewUpgrader(&gwsEcho{e: e}, gwsEchoServerOption)
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		c, err := up.Upgrade(w, r)
-		if err != nil {
-			return
-		}
-		c.ReadLoop()
-	})
-}
 
 type gwsEchoReceiver struct {
 	gws.BuiltinEventHandler
@@ -515,8 +254,8 @@ func (h *gwsEchoReceiver) OnClose(c *gws.Conn, err error) { h.r.onEnd(err) }
 func gwsEchoDial(ctx context.Context, wsURL string, r echoReceiver) (echoClient, string, error) {
 	c, resp, err := gws.NewClient(&gwsEchoReceiver{r: r}, &gws.ClientOption{
 		Addr:                wsURL,
-		ReadMaxPayloadSize:  echoReadLimit,
-		WriteMaxPayloadSize: echoReadLimit,
+		ReadMaxPayloadSize:  echo.ReadLimit,
+		WriteMaxPayloadSize: echo.ReadLimit,
 	})
 	if err != nil {
 		return nil, "", err
@@ -528,7 +267,11 @@ func gwsEchoDial(ctx context.Context, wsURL string, r echoReceiver) (echoClient,
 type gwsEchoClient struct{ c *gws.Conn }
 
 func (c gwsEchoClient) Write(_ context.Context, text bool, p []byte) error {
-	return c.c.WriteMessage(gwsOpcode(text), p)
+	op := gws.OpcodeBinary
+	if text {
+		op = gws.OpcodeText
+	}
+	return c.c.WriteMessage(op, p)
 }
 func (c gwsEchoClient) Close() { c.c.NetConn().Close() }
 
@@ -542,36 +285,6 @@ type echoWorkload struct {
 	msgs [][]byte
 }
 
-// echoWords are what text messages are made of: mostly ASCII, as chat
-// and JSON are, with two- to four-byte UTF-8 sequences among them, so
-// that a UTF-8 check cannot take an all-ASCII shortcut throughout.
-var echoWords = []string{
-	"the", "message", "\"id\":", "42,", "room", "hello", "world", "ok", "{\"t\":", "}", "user",
-	"café", "naïve", "Grüße", "привет", "日本語", "中文", "😀", "👍", "ünïcödé", "data", "status",
-}
-
-func echoMessage(rng *rand.Rand, size int, text bool) []byte {
-	p := make([]byte, 0, size+8)
-	if !text {
-		for len(p) < size {
-			p = append(p, byte(rng.Uint32()))
-		}
-		return p
-	}
-	for {
-		w := echoWords[rng.IntN(len(echoWords))]
-		if len(p)+len(w)+1 > size {
-			break
-		}
-		p = append(p, w...)
-		p = append(p, ' ')
-	}
-	for len(p) < size {
-		p = append(p, 'x')
-	}
-	return p
-}
-
 // echoWorkloads are the benchmarks' messages, built from a fixed seed:
 // binary of each size, and text of 1 KiB.
 func echoWorkloads() []echoWorkload {
@@ -580,7 +293,7 @@ func echoWorkloads() []echoWorkload {
 	add := func(name string, size, count int, text bool) {
 		wl := echoWorkload{name: name, text: text}
 		for range count {
-			wl.msgs = append(wl.msgs, echoMessage(rng, size, text))
+			wl.msgs = append(wl.msgs, echo.Message(rng, size, text))
 		}
 		wls = append(wls, wl)
 	}
@@ -621,18 +334,18 @@ func TestEcho(t *testing.T) {
 		t.Run(s.name, func(t *testing.T) {
 			t.Parallel()
 			var w wireCounter
-			e := &echoServer{}
+			e := &echo.Server{}
 			url := startEcho(t, s.serve(e), &w)
-			type echo struct {
+			type echoed struct {
 				text bool
 				p    []byte
 			}
-			echoes := make(chan echo, 64)
+			echoes := make(chan echoed, 64)
 			fail := newFirstError()
 			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 			defer cancel()
 			c, ext, err := s.dial(ctx, url, echoReceiver{
-				onMessage: func(text bool, p []byte) { echoes <- echo{text, bytes.Clone(p)} },
+				onMessage: func(text bool, p []byte) { echoes <- echoed{text, bytes.Clone(p)} },
 				onEnd:     fail.report,
 			})
 			if err != nil {
@@ -713,7 +426,7 @@ func BenchmarkEcho(b *testing.B) {
 
 func benchPlainEcho(b *testing.B, s echoSubject, wl echoWorkload, pingpong bool) {
 	var w wireCounter
-	e := &echoServer{keepBuffer: true}
+	e := &echo.Server{KeepBuffer: true}
 	url := startEcho(b, s.serve(e), &w)
 	n := b.N
 	msgs := wl.msgs

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"net/http"
 	"testing"
+
+	"github.com/rfc6455/websocket/bench/internal/echo"
 )
 
 // This file measures idle uncompressed connections with the method of
@@ -28,7 +30,7 @@ func (s echoSubject) asDeflateSubject() deflateSubject {
 	return deflateSubject{
 		name:     s.name,
 		supports: func(m deflateMode) bool { return m.off },
-		serve:    func(_ deflateMode, e *echoServer) http.Handler { return s.serve(e) },
+		serve:    func(_ deflateMode, e *echo.Server) http.Handler { return s.serve(e) },
 		dial: func(ctx context.Context, wsURL string, _ deflateMode, r receiver) (deflateClient, string, error) {
 			c, ext, err := s.dial(ctx, wsURL, echoReceiver{
 				onMessage:  func(_ bool, p []byte) { r.onMessage(p) },

@@ -15,6 +15,7 @@ import (
 
 	coder "github.com/coder/websocket"
 	"github.com/gobwas/ws"
+	gorilla "github.com/gorilla/websocket"
 	"github.com/lxzan/gws"
 
 	"github.com/rfc6455/websocket/server"
@@ -66,6 +67,13 @@ type upgradeSubject struct {
 	viaHTTP func(w http.ResponseWriter, r *http.Request) error
 	viaConn func(nc net.Conn) error // nil if the library has no such path
 }
+
+// gorillaUpgrader is at its defaults, as in the echo servers of
+// internal/echo: a zero ReadBufferSize and WriteBufferSize reuse the
+// buffers of net/http's hijacked connection (4 KiB each), and its default
+// origin check admits requests that send no Origin or one of the same
+// host.
+var gorillaUpgrader = gorilla.Upgrader{}
 
 var upgradeSubjects = []upgradeSubject{
 	{
