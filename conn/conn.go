@@ -151,7 +151,7 @@ func New(nc net.Conn, role frame.Role, h *Handshake, opts *Options) (*Conn, erro
 	}
 	var c *Conn
 	raw := rawConnOf(nc)
-	if raw != nil && o.ReadBufferSize == defaultReadBufferSize && len(hs.Buffered) <= defaultReadBufferSize {
+	if raw != nil && o.ReadBufferSize == defaultReadBufferSize && len(hs.Buffered) <= borrowedReadSize {
 		c = new(Conn)
 		c.useRawReads(raw, hs.Buffered)
 	} else {

@@ -92,8 +92,8 @@ type Options struct {
 	// WriteBufferSize is also the frame size of streamed messages. With
 	// the default read size, a Conn over a *net.TCPConn or *net.UnixConn
 	// on a Unix system waits for the socket to be readable without a
-	// buffer and borrows one from a pool only to read what arrived, so an
-	// idle connection holds none.
+	// buffer and borrows one of 16 KiB from a pool only to read what
+	// arrived, so an idle connection holds none.
 	ReadBufferSize  int
 	WriteBufferSize int
 

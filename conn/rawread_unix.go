@@ -17,8 +17,13 @@ import (
 // read finds nothing more. Every fill starts reading at the start of the
 // buffer, so nothing in it is live when it goes back.
 
-// readBuffers hold defaultReadBufferSize bytes each.
-var readBuffers = sync.Pool{New: func() any { b := make([]byte, defaultReadBufferSize); return &b }}
+// borrowedReadSize is the size of the buffers borrowed for reading. Held
+// only while bytes arrive, they can be larger than a buffer every
+// connection keeps: a read takes in a whole batch of pipelined messages,
+// whose replies then go out in one write (see cork.go).
+const borrowedReadSize = 16 << 10
+
+var readBuffers = sync.Pool{New: func() any { b := make([]byte, borrowedReadSize); return &b }}
 
 // rawConnOf returns the raw connection of nc if nc is a socket whose
 // reads can wait without a buffer: a *net.TCPConn or *net.UnixConn, and
