@@ -10,7 +10,8 @@
 //
 // runs every available subject through every workload and prints one
 // Markdown table per workload; -h lists the flags. The subjects are this
-// module (ours-http: server.Upgrade in a net/http handler; ours-conn:
+// module (ours-http: server.Handler; ours-upgrade: server.Upgrade in a
+// net/http handler that serves the connection itself; ours-conn:
 // server.UpgradeConn on a listener of its own), gorilla/websocket,
 // coder/websocket, gobwas/ws (through net/http, and gobwas-conn on a
 // listener of its own), lxzan/gws, Node's ws (node-ws, in nodews/, when

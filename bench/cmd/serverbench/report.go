@@ -263,8 +263,8 @@ func (r *report) idleMarkdown(b *strings.Builder, t *idleTable) {
 	p := func(format string, a ...any) { fmt.Fprintf(b, format, a...) }
 	ref := r.cfg.ref
 	p("\n## idle: %d connections\n\n", t.conns)
-	p("| subject | RSS KiB/conn | heap+stack KiB/conn | goroutines/conn | RSS at start MiB | RSS: peer ÷ %s | heap+stack: peer ÷ %s |\n", ref, ref)
-	p("|---|---:|---:|---:|---:|---:|---:|\n")
+	p("| subject | RSS KiB/conn | heap+stack KiB/conn | of which stack | goroutines/conn | RSS at start MiB | RSS: peer ÷ %s | heap+stack: peer ÷ %s |\n", ref, ref)
+	p("|---|---:|---:|---:|---:|---:|---:|---:|\n")
 	refRow := t.rows[ref]
 	refOK := refRow != nil && len(refRow.errs) == 0 && len(refRow.ms) > 0
 	rss := func(m idleMetrics) float64 { return m.rssPerConn }
@@ -275,10 +275,11 @@ func (r *report) idleMarkdown(b *strings.Builder, t *idleTable) {
 			continue
 		}
 		if len(row.errs) > 0 {
-			p("| %s | **failed** in %d of %d rounds: %s | | | | | |\n", s, len(row.errs), len(row.errs)+len(row.ms), cell(row.errs[0].Error()))
+			p("| %s | **failed** in %d of %d rounds: %s | | | | | | |\n", s, len(row.errs), len(row.errs)+len(row.ms), cell(row.errs[0].Error()))
 			continue
 		}
-		p("| %s | %s | %s | %s | %s |", s, kib(median(row.ms, rss)), kib(median(row.ms, live)),
+		p("| %s | %s | %s | %s | %s | %s |", s, kib(median(row.ms, rss)), kib(median(row.ms, live)),
+			kib(median(row.ms, func(m idleMetrics) float64 { return m.stackPerConn })),
 			num2(median(row.ms, func(m idleMetrics) float64 { return m.goroutinesPerConn })),
 			fmt.Sprintf("%.1f", median(row.ms, func(m idleMetrics) float64 { return m.rssBefore })/(1<<20)))
 		if refOK {
@@ -289,7 +290,8 @@ func (r *report) idleMarkdown(b *strings.Builder, t *idleTable) {
 	}
 	p("\nPer connection: (value with the connections open − value before them) ÷ %d, the server having opened, used and closed %d "+
 		"connections before the first reading. RSS: VmRSS of /proc/PID/status. heap+stack: the runtime's own count after two "+
-		"collections, Go's HeapAlloc+StackInuse, Node's heapUsed+external (n/a for uws). goroutines: NumGoroutine (Go only).\n",
+		"collections, Go's HeapAlloc+StackInuse, Node's heapUsed+external (n/a for uws); of which stack: StackInuse (Go only). "+
+		"goroutines: NumGoroutine (Go only).\n",
 		t.conns, r.cfg.idleWarmup)
 }
 

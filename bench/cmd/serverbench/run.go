@@ -284,6 +284,7 @@ func quantile(sorted []time.Duration, q float64) float64 {
 type idleMetrics struct {
 	rssPerConn        float64 // bytes
 	livePerConn       float64 // bytes: Go HeapAlloc+StackInuse, Node heapUsed+external
+	stackPerConn      float64 // bytes: Go StackInuse
 	goroutinesPerConn float64
 	rssBefore         float64 // bytes, with the warm-up connections closed
 }
@@ -353,10 +354,13 @@ func (b *bench) measureIdle(ctx context.Context, s subject, n int, rep *report) 
 	per := func(a, b int64) float64 { return float64(b-a) / float64(n) }
 	m.rssBefore = float64(rss0)
 	m.rssPerConn = per(rss0, rss1)
-	m.livePerConn, m.goroutinesPerConn = nan, nan
+	m.livePerConn, m.stackPerConn, m.goroutinesPerConn = nan, nan, nan
 	if l0, ok := mem0.live(); ok {
 		l1, _ := mem1.live()
 		m.livePerConn = per(l0, l1)
+	}
+	if mem0.StackInuse != nil && mem1.StackInuse != nil {
+		m.stackPerConn = per(*mem0.StackInuse, *mem1.StackInuse)
 	}
 	if mem0.NumGoroutine != nil && mem1.NumGoroutine != nil {
 		m.goroutinesPerConn = per(*mem0.NumGoroutine, *mem1.NumGoroutine)

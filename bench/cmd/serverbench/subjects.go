@@ -31,7 +31,8 @@ type goSubject struct {
 // reuses its message buffer from one message to the next where its API
 // allows (echo.Server.KeepBuffer).
 var goSubjects = []goSubject{
-	{"ours-http", "server.Upgrade in a net/http handler", serveHTTP((*echo.Server).Ours)},
+	{"ours-http", "server.Handler (Serve on a goroutine of its own, ServeHTTP returns)", serveHTTP((*echo.Server).OursHandler)},
+	{"ours-upgrade", "server.Upgrade in a net/http handler, serving in the handler's goroutine", serveHTTP((*echo.Server).Ours)},
 	{"ours-conn", "server.UpgradeConn, a goroutine per accepted net.Conn", serveConns((*echo.Server).OursConn)},
 	{"gorilla", "gorilla/websocket Upgrader in a net/http handler, NextReader + WriteMessage", serveHTTP((*echo.Server).Gorilla)},
 	{"coder", "coder/websocket Accept in a net/http handler, Reader + Write", serveHTTP((*echo.Server).Coder)},

@@ -61,6 +61,13 @@ func (s *Server) Ours() http.Handler {
 	})
 }
 
+// OursHandler returns an echo server.Handler: over HTTP/1.1 it serves
+// each connection on a goroutine of its own and returns from ServeHTTP,
+// so net/http drops its state for the connection.
+func (s *Server) OursHandler() http.Handler {
+	return &server.Handler{Options: oursOptions, Serve: func(c *conn.Conn, _ *http.Request) { s.oursEcho(c) }}
+}
+
 // OursConn upgrades nc with server.UpgradeConn and echoes until the
 // connection ends; it closes nc.
 func (s *Server) OursConn(nc net.Conn) {
