@@ -452,11 +452,53 @@ func BenchmarkUpgrade(b *testing.B) {
 			c.CloseNow()
 		}
 	})
+	// raw-goroutine runs each upgrade on a goroutine of its own, as a
+	// server's accept loop does, so that the cost of growing a new
+	// goroutine's stack shows.
+	b.Run("raw-goroutine", func(b *testing.B) {
+		b.ReportAllocs()
+		nc := &fakeConn{}
+		done := make(chan error)
+		for b.Loop() {
+			nc.in, nc.out = req, 0
+			go func() {
+				c, _, err := UpgradeConn(nc, opts)
+				if err == nil {
+					c.CloseNow()
+				}
+				done <- err
+			}()
+			if err := <-done; err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
 	b.Run("net/http", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
 			r, _ := http.ReadRequest(bufio.NewReader(strings.NewReader(string(req))))
 			w := &hijackRecorder{fakeConn: fakeConn{}}
+			c, err := Upgrade(w, r, opts)
+			if err != nil {
+				b.Fatal(err)
+			}
+			c.CloseNow()
+		}
+	})
+	// hijack is Upgrade alone: the request is parsed once, and the
+	// ResponseWriter hands out the same connection and buffers each time.
+	b.Run("hijack", func(b *testing.B) {
+		r, err := http.ReadRequest(bufio.NewReader(strings.NewReader(string(req))))
+		if err != nil {
+			b.Fatal(err)
+		}
+		nc := &fakeConn{}
+		w := &bufHijacker{nc: nc, brw: bufio.NewReadWriter(bufio.NewReader(nc), bufio.NewWriter(nc))}
+		w.header = http.Header{}
+		b.ReportAllocs()
+		for b.Loop() {
+			w.brw.Reader.Reset(nc)
+			w.brw.Writer.Reset(nc)
 			c, err := Upgrade(w, r, opts)
 			if err != nil {
 				b.Fatal(err)
