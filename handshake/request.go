@@ -75,36 +75,50 @@ type Request struct {
 }
 
 // FromHTTP fills a Request from r. The Request refers to r.Header for
-// [Request.Header].
+// [Request.Header]. Like http.Header.Values, it finds fields under their
+// canonical names (see http.CanonicalHeaderKey), which is how net/http
+// stores them; it allocates only to join the values of a repeated field.
 func FromHTTP(r *http.Request) Request {
 	h := r.Header
-	keys := h.Values("Sec-Websocket-Key")
+	// Indexing h with the canonical names, rather than calling h.Values,
+	// spares canonicalizing each name again on every request.
+	keys := h["Sec-Websocket-Key"]
+	origins := h["Origin"]
 	req := Request{
-		Method:          r.Method,
-		Target:          r.RequestURI,
-		ProtoMajor:      r.ProtoMajor,
-		ProtoMinor:      r.ProtoMinor,
-		Host:            r.Host,
-		Upgrade:         joined(h, "Upgrade"),
-		Connection:      joined(h, "Connection"),
-		KeyCount:        len(keys),
-		Version:         joined(h, "Sec-Websocket-Version"),
-		Origin:          h.Get("Origin"),
-		Protocol:        joined(h, "Sec-Websocket-Protocol"),
-		Extensions:      joined(h, "Sec-Websocket-Extensions"),
-		ConnectProtocol: h.Get(":protocol"),
-		header:          h,
-		origins:         len(h.Values("Origin")),
-		body:            r.ContentLength > 0 || len(r.TransferEncoding) > 0,
+		Method:     r.Method,
+		Target:     r.RequestURI,
+		ProtoMajor: r.ProtoMajor,
+		ProtoMinor: r.ProtoMinor,
+		Host:       r.Host,
+		Upgrade:    joined(h["Upgrade"]),
+		Connection: joined(h["Connection"]),
+		KeyCount:   len(keys),
+		Version:    joined(h["Sec-Websocket-Version"]),
+		Protocol:   joined(h["Sec-Websocket-Protocol"]),
+		Extensions: joined(h["Sec-Websocket-Extensions"]),
+		header:     h,
+		origins:    len(origins),
+		body:       r.ContentLength > 0 || len(r.TransferEncoding) > 0,
 	}
 	if len(keys) > 0 {
 		req.Key = keys[0]
 	}
+	if len(origins) > 0 {
+		req.Origin = origins[0]
+	}
+	if r.ProtoMajor == 2 {
+		// Only an HTTP/2 request has pseudo-header fields; net/http keeps
+		// :protocol among the others, under that name.
+		if p := h[":protocol"]; len(p) > 0 {
+			req.ConnectProtocol = p[0]
+		}
+	}
 	return req
 }
 
-func joined(h http.Header, name string) string {
-	v := h.Values(name)
+// joined returns the values of a field, joined with ", " when it was
+// repeated.
+func joined(v []string) string {
 	switch len(v) {
 	case 0:
 		return ""
@@ -301,16 +315,20 @@ func (r *Request) Check() error {
 		// header field in any HTTP request."
 		return badRequest("more than one Origin header")
 	}
+	// "An |Upgrade| header field containing the value "websocket", treated as an ASCII
+	// case-insensitive value."
 	if !hasToken(r.Upgrade, "websocket") {
 		return badRequest(`Upgrade header does not contain "websocket"`)
 	}
+	// "A |Connection| header field that includes the token "Upgrade", treated as an ASCII
+	// case-insensitive value."
 	if !hasToken(r.Connection, "upgrade") {
 		return badRequest(`Connection header does not contain "upgrade"`)
 	}
 	// "The request MUST include a header field with the name |Sec-WebSocket-Version|. The
 	// value of this header field MUST be 13." Section 4.4: otherwise answer 426 with the
 	// versions the server speaks.
-	if strings.TrimSpace(r.Version) != "13" {
+	if r.Version != "13" && strings.TrimSpace(r.Version) != "13" {
 		if r.Version == "" {
 			return badRequest("missing Sec-WebSocket-Version header")
 		}
@@ -354,18 +372,54 @@ func (r *Request) checkConnect() error {
 	return nil
 }
 
-// hasToken reports whether the comma-separated list v contains token,
-// compared case-insensitively, as the Upgrade and Connection headers
-// require.
+// hasToken reports whether v, a list of the form of [RFC 9110, Section 5.6.1]
+// (elements separated by commas and optional spaces or tabs), has an
+// element equal to token, which is in lower case, compared as ASCII
+// case-insensitive values, as the Upgrade and Connection fields of an
+// opening handshake are. It looks at v in place and allocates nothing.
+//
+// [RFC 9110, Section 5.6.1]: https://www.rfc-editor.org/rfc/rfc9110#section-5.6.1
 func hasToken(v, token string) bool {
 	for v != "" {
 		var item string
 		item, v, _ = strings.Cut(v, ",")
-		if strings.EqualFold(strings.TrimSpace(item), token) {
+		if equalFoldLower(trimOWSBoth(item), token) {
 			return true
 		}
 	}
 	return false
+}
+
+// trimOWSBoth returns s without the optional whitespace (spaces and tabs)
+// at either end.
+func trimOWSBoth(s string) string {
+	for len(s) > 0 && (s[0] == ' ' || s[0] == '\t') {
+		s = s[1:]
+	}
+	for len(s) > 0 && (s[len(s)-1] == ' ' || s[len(s)-1] == '\t') {
+		s = s[:len(s)-1]
+	}
+	return s
+}
+
+// equalFoldLower reports whether s equals lower, which is in lower case,
+// when ASCII letters in s are compared without regard to case. Unlike
+// strings.EqualFold, it folds no other characters: a token is ASCII, and
+// the Kelvin sign is not a "k".
+func equalFoldLower(s, lower string) bool {
+	if len(s) != len(lower) {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		if c != lower[i] {
+			return false
+		}
+	}
+	return true
 }
 
 // CheckOrigin applies the origin policy of [RFC 6455, Section 10.2] to a
@@ -403,15 +457,34 @@ func CheckOrigin(origin, host string, patterns []string) error {
 //
 // [RFC 6454, Section 6.2]: https://www.rfc-editor.org/rfc/rfc6454#section-6.2
 func hostOfOrigin(origin string) (string, bool) {
-	scheme, rest, ok := strings.Cut(origin, "://")
-	if !ok || scheme == "" || strings.ContainsAny(scheme, "/?#@") {
+	// One pass over the scheme up to the first "://", in which none of
+	// "/?#@" may appear, then one over the host up to a path, query or
+	// fragment.
+	i := 0
+	for ; ; i++ {
+		if i+3 > len(origin) {
+			return "", false
+		}
+		c := origin[i]
+		if c == ':' && origin[i+1] == '/' && origin[i+2] == '/' {
+			break
+		}
+		if c == '/' || c == '?' || c == '#' || c == '@' {
+			return "", false
+		}
+	}
+	if i == 0 {
 		return "", false
 	}
-	if i := strings.IndexAny(rest, "/?#"); i >= 0 {
-		rest = rest[:i]
-	}
-	if strings.Contains(rest, "@") {
-		return "", false // userinfo has no place in a serialized origin
+	rest := origin[i+3:]
+	for j := 0; j < len(rest); j++ {
+		switch rest[j] {
+		case '/', '?', '#':
+			rest = rest[:j]
+			return rest, rest != ""
+		case '@':
+			return "", false // userinfo has no place in a serialized origin
+		}
 	}
 	return rest, rest != ""
 }
