@@ -207,9 +207,8 @@ var noOptions Options
 // [RFC 8441]: https://www.rfc-editor.org/rfc/rfc8441
 func Upgrade(w http.ResponseWriter, r *http.Request, opts *Options) (*conn.Conn, error) {
 	if opts == nil {
-		opts = &noOptions
-	}
-	if err := opts.validate(); err != nil {
+		opts = &noOptions // the zero Options are valid
+	} else if err := opts.validate(); err != nil {
 		reject(w, r, errInternal)
 		return nil, err
 	}
@@ -236,7 +235,10 @@ func Upgrade(w http.ResponseWriter, r *http.Request, opts *Options) (*conn.Conn,
 		return nil, err
 	}
 	agreed.ReadBuffer, agreed.Buffered = takeReadBuffer(brw.Reader)
-	nc.SetDeadline(time.Now().Add(opts.handshakeTimeout()))
+	// HandshakeTimeout bounds the write, so that a client that does not
+	// read cannot hold the handler. Nothing is read here, so the read
+	// deadline is left alone until both are cleared below.
+	nc.SetWriteDeadline(time.Now().Add(opts.handshakeTimeout()))
 	// The response is built in the spare buffer of the hijacked bufio.Writer.
 	resp := handshake.AppendResponse(brw.Writer.AvailableBuffer(), req.Key, agreed.Subprotocol, agreed.Extensions, opts.Header)
 	if len(extra) > 0 {
@@ -247,6 +249,8 @@ func Upgrade(w http.ResponseWriter, r *http.Request, opts *Options) (*conn.Conn,
 		nc.Close()
 		return nil, fmt.Errorf("server: writing the handshake response: %w", err)
 	}
+	// Hijacker's doc warns that the connection may have deadlines set,
+	// depending on the http.Server's configuration: this clears those too.
 	nc.SetDeadline(time.Time{})
 	// The Conn is made once the response is out, so that Options.Conn.OnOpen
 	// may write to it.
@@ -331,9 +335,8 @@ var errHeaderTooLarge = &handshake.Error{Status: http.StatusRequestHeaderFieldsT
 // the right status, closes nc, and returns the reason.
 func UpgradeConn(nc net.Conn, opts *Options) (*conn.Conn, handshake.Request, error) {
 	if opts == nil {
-		opts = &noOptions
-	}
-	if err := opts.validate(); err != nil {
+		opts = &noOptions // the zero Options are valid
+	} else if err := opts.validate(); err != nil {
 		fail(nc, errInternal)
 		return nil, handshake.Request{}, err
 	}
