@@ -11,10 +11,8 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"os"
 	"strings"
 	"testing"
-	"testing/synctest"
 	"time"
 
 	"github.com/rfc6455/websocket/conn"
@@ -392,27 +390,6 @@ func TestShutdownDeadline(t *testing.T) {
 	if code, _, _ := frame.ParseClose(got[n:]); code != conn.CloseGoingAway {
 		t.Errorf("close code %d, want 1001", code)
 	}
-}
-
-// TestUpgradeConnTimeout checks that a client sending its request too
-// slowly is cut off after HandshakeTimeout.
-func TestUpgradeConnTimeout(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		a, b := net.Pipe()
-		defer b.Close()
-		go b.Write([]byte("GET / HTTP/1.1\r\nHost: h\r\n")) // and nothing more
-		start := time.Now()
-		_, _, err := UpgradeConn(a, &Options{HandshakeTimeout: 3 * time.Second})
-		if !errors.Is(err, os.ErrDeadlineExceeded) {
-			t.Fatalf("UpgradeConn = %v, want os.ErrDeadlineExceeded", err)
-		}
-		if d := time.Since(start); d != 3*time.Second {
-			t.Errorf("gave up after %v, want 3s", d)
-		}
-		if _, err := b.Read(make([]byte, 1)); err != io.EOF {
-			t.Errorf("client end after the timeout: %v, want the connection closed", err)
-		}
-	})
 }
 
 // TestUpgradeConnAllocs holds the raw path to two allocations an upgrade:
