@@ -3,9 +3,13 @@ package handshake
 import (
 	"bufio"
 	"encoding/base64"
+	"errors"
 	"net/http"
 	"strings"
 	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"golang.org/x/net/http/httpguts"
 )
 
 // The checks of a request look at header values in place, with loops of
@@ -255,5 +259,215 @@ func TestFromHTTPFieldNames(t *testing.T) {
 	}
 	if n := testing.AllocsPerRun(100, func() { FromHTTP(r) }); n != 0 {
 		t.Errorf("FromHTTP allocates %v times, want 0", n)
+	}
+}
+
+// parseRequestOracle is ParseRequest as it was written before it was
+// tuned: the strings package's Cut, EqualFold and Trim, one field at a
+// time. Only the error messages may differ.
+func parseRequestOracle(head string) (Request, error) {
+	var req Request
+	line, rest, _ := strings.Cut(head, "\r\n")
+	method, line, ok1 := strings.Cut(line, " ")
+	target, proto, ok2 := strings.Cut(line, " ")
+	if !ok1 || !ok2 || !httpguts.ValidHeaderFieldName(method) || target == "" || strings.ContainsFunc(target, func(r rune) bool { return r <= ' ' || r == 0x7f }) {
+		return req, badRequest("malformed request line")
+	}
+	major, minor, ok := http.ParseHTTPVersion(proto)
+	if !ok {
+		return req, badRequest("malformed HTTP version")
+	}
+	if major != 1 {
+		return req, &Error{Status: http.StatusHTTPVersionNotSupported, Err: errors.New("HTTP/2")}
+	}
+	req.Method, req.Target, req.ProtoMajor, req.ProtoMinor = method, target, major, minor
+	req.head = head
+	hosts := 0
+	for {
+		var line string
+		line, rest, _ = strings.Cut(rest, "\r\n")
+		if line == "" {
+			break
+		}
+		if line[0] == ' ' || line[0] == '\t' {
+			return req, badRequest("folded header line")
+		}
+		name, value, ok := strings.Cut(line, ":")
+		if !ok || !httpguts.ValidHeaderFieldName(name) {
+			return req, badRequest("malformed header line")
+		}
+		value = strings.Trim(value, " \t")
+		if !httpguts.ValidHeaderFieldValue(value) {
+			return req, badRequest("control character")
+		}
+		var field *string
+		switch {
+		case strings.EqualFold(name, "Host"):
+			hosts++
+			field = &req.Host
+		case strings.EqualFold(name, "Upgrade"):
+			field = &req.Upgrade
+		case strings.EqualFold(name, "Connection"):
+			field = &req.Connection
+		case strings.EqualFold(name, "Sec-WebSocket-Key"):
+			req.KeyCount++
+			field = &req.Key
+		case strings.EqualFold(name, "Sec-WebSocket-Version"):
+			field = &req.Version
+		case strings.EqualFold(name, "Origin"):
+			req.origins++
+			field = &req.Origin
+		case strings.EqualFold(name, "Sec-WebSocket-Protocol"):
+			field = &req.Protocol
+		case strings.EqualFold(name, "Sec-WebSocket-Extensions"):
+			field = &req.Extensions
+		case strings.EqualFold(name, "Content-Length"):
+			if value != "0" {
+				req.body = true
+			}
+			continue
+		case strings.EqualFold(name, "Transfer-Encoding"):
+			req.body = true
+			continue
+		default:
+			continue
+		}
+		if *field == "" {
+			*field = value
+		} else {
+			*field += ", " + value
+		}
+	}
+	if hosts > 1 {
+		return req, badRequest("more than one Host header")
+	}
+	return req, nil
+}
+
+// TestParseRequestLines checks how ParseRequest cuts a head into lines
+// and checks each field, against a table and the oracle.
+func TestParseRequestLines(t *testing.T) {
+	const start = "GET / HTTP/1.1\r\nHost: h\r\n"
+	tests := []struct {
+		name       string
+		head       string
+		wantStatus int // 0: parses
+	}{
+		{name: "browser request", head: browserRequest},
+		{name: "no empty line", head: "GET / HTTP/1.1\r\nHost: h"},
+		{name: "no fields", head: "GET / HTTP/1.1\r\n\r\n"},
+		{name: "tab in a value", head: start + "X: a\tb\r\n\r\n"},
+		{name: "obs-text in a value", head: start + "X: caf\xc3\xa9 \x80\xff\r\n\r\n"},
+		{name: "bytes after the empty line", head: start + "\r\nGET\n\x00"},
+		{name: "bare LF ending the request line", head: "GET / HTTP/1.1\nHost: h\r\n\r\n", wantStatus: 400},
+		{name: "bare LF ending a field", head: start + "X: a\nY: b\r\n\r\n", wantStatus: 400},
+		{name: "bare LF ending the head", head: start + "\n", wantStatus: 400},
+		{name: "bare LF at the start", head: "\nGET / HTTP/1.1\r\n\r\n", wantStatus: 400},
+		{name: "CR alone in a value", head: start + "X: a\rb\r\n\r\n", wantStatus: 400},
+		{name: "CR before CRLF", head: start + "X: a\r\r\n\r\n", wantStatus: 400},
+		{name: "NUL in a value", head: start + "X: a\x00b\r\n\r\n", wantStatus: 400},
+		{name: "DEL in a value", head: start + "X: a\x7fb\r\n\r\n", wantStatus: 400},
+		{name: "control character in a long value", head: start + "User-Agent: Mozilla/5.0 (X11; Linux x86_64)\x1b AppleWebKit\r\n\r\n", wantStatus: 400},
+		{name: "HTTP/2.0", head: "GET / HTTP/2.0\r\n\r\n", wantStatus: 505},
+		{name: "space in the target", head: "GET /a b HTTP/1.1\r\n\r\n", wantStatus: 400},
+		{name: "DEL in the target", head: "GET /a\x7f HTTP/1.1\r\n\r\n", wantStatus: 400},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := ParseRequest(tt.head)
+			checkStatus(t, err, tt.wantStatus)
+			want, wantErr := parseRequestOracle(tt.head)
+			checkStatus(t, wantErr, tt.wantStatus)
+			if diff := cmp.Diff(want, got, cmp.AllowUnexported(Request{})); diff != "" {
+				t.Errorf("ParseRequest(%q) mismatch with the oracle (-want +got):\n%s", tt.head, diff)
+			}
+		})
+	}
+}
+
+func checkStatus(t *testing.T, err error, want int) {
+	t.Helper()
+	if want == 0 {
+		if err != nil {
+			t.Fatalf("got %v, want no error", err)
+		}
+		return
+	}
+	var he *Error
+	if !errors.As(err, &he) || he.Status != want {
+		t.Fatalf("got %v, want an *Error with status %d", err, want)
+	}
+}
+
+func FuzzParseRequest(f *testing.F) {
+	f.Add(browserRequest)
+	f.Add(rawRequest)
+	f.Add("GET / HTTP/1.1\r\nHost: h\r\nX: a\nb\r\n\r\n")
+	f.Add("GET / HTTP/1.1\r\nContent-Length: 0\r\nTRANSFER-ENCODING: x\r\nSec-WebSocket-Key: a\r\nsec-websocket-key: b\r\n\r\n")
+	f.Fuzz(func(t *testing.T, head string) {
+		got, err := ParseRequest(head)
+		want, wantErr := parseRequestOracle(head)
+		var he, wantHE *Error
+		errors.As(err, &he)
+		errors.As(wantErr, &wantHE)
+		if (he == nil) != (wantHE == nil) || (he != nil && he.Status != wantHE.Status) || (err == nil) != (wantErr == nil) {
+			t.Fatalf("ParseRequest(%q) = %v; oracle says %v", head, err, wantErr)
+		}
+		if diff := cmp.Diff(want, got, cmp.AllowUnexported(Request{})); diff != "" {
+			t.Errorf("ParseRequest(%q) mismatch with the oracle (-want +got):\n%s", head, diff)
+		}
+	})
+}
+
+func TestLookupField(t *testing.T) {
+	for f := range fieldNames {
+		if f == fieldOther {
+			continue
+		}
+		for _, name := range []string{fieldNames[f], strings.ToUpper(fieldNames[f]), http.CanonicalHeaderKey(fieldNames[f])} {
+			if got := lookupField(name); got != f {
+				t.Errorf("lookupField(%q) = %d, want %d", name, got, f)
+			}
+		}
+		// A name of the same length that differs in its last byte, or its first.
+		last := fieldNames[f][:len(fieldNames[f])-1] + "x"
+		first := "x" + fieldNames[f][1:]
+		for _, name := range []string{last, first} {
+			if got := lookupField(name); got != fieldOther {
+				t.Errorf("lookupField(%q) = %d, want fieldOther", name, got)
+			}
+		}
+	}
+	for _, name := range []string{"", "User-Agent", "Sec-WebSocket-Accept", "Hosts", "Origin2", "X"} {
+		if got := lookupField(name); got != fieldOther {
+			t.Errorf("lookupField(%q) = %d, want fieldOther", name, got)
+		}
+	}
+}
+
+func FuzzValidFieldValue(f *testing.F) {
+	f.Add("Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36")
+	f.Add("a\tb\x7fc")
+	f.Add("\x80\x9f\xff\x20\x1f")
+	f.Fuzz(func(t *testing.T, v string) {
+		if got, want := validFieldValue(v), httpguts.ValidHeaderFieldValue(v); got != want {
+			t.Errorf("validFieldValue(%q) = %v, httpguts says %v", v, got, want)
+		}
+	})
+}
+
+// TestValidFieldValue puts every byte value at every position of a value
+// two words long and more, so that each lane of the word-at-a-time check
+// and the bytes after the last word see each of them.
+func TestValidFieldValue(t *testing.T) {
+	for c := 0; c < 256; c++ {
+		for pos := 0; pos < 19; pos++ {
+			b := []byte("abcdefghijklmnopqrs")
+			b[pos] = byte(c)
+			v := string(b)
+			if got, want := validFieldValue(v), httpguts.ValidHeaderFieldValue(v); got != want {
+				t.Fatalf("validFieldValue(%q) = %v, want %v", v, got, want)
+			}
+		}
 	}
 }

@@ -135,60 +135,72 @@ func joined(v []string) string {
 // 400. ParseRequest checks the syntax only; see [Request.Check].
 func ParseRequest(head string) (Request, error) {
 	var req Request
-	line, rest, _ := strings.Cut(head, "\r\n")
+	err := req.parse(head)
+	return req, err
+}
+
+// parse is ParseRequest, filling in r, which is the zero Request. It
+// looks at head in place; its frame, and those of the functions it
+// calls, are small, so that parsing on a new goroutine does not grow its
+// stack: the error messages are built in functions of their own.
+func (r *Request) parse(head string) error {
+	line, rest, ok := cutLine(head)
+	if !ok {
+		return errBareLF()
+	}
 	method, line, ok1 := strings.Cut(line, " ")
 	target, proto, ok2 := strings.Cut(line, " ")
-	if !ok1 || !ok2 || !httpguts.ValidHeaderFieldName(method) || target == "" || strings.ContainsFunc(target, isCTL) {
-		return req, badRequest("malformed request line")
+	if !ok1 || !ok2 || !httpguts.ValidHeaderFieldName(method) || target == "" || hasCTL(target) {
+		return badRequest("malformed request line")
 	}
 	major, minor, ok := http.ParseHTTPVersion(proto)
 	if !ok {
-		return req, badRequest(fmt.Sprintf("malformed HTTP version %.20q", proto))
+		return badVersion(proto)
 	}
 	if major != 1 {
 		// HTTP/2 and later do not upgrade this way (RFC 9113 has no Upgrade, RFC 8441 has
 		// extended CONNECT); net/http answers such a request line with 505 too.
-		return req, &Error{Status: http.StatusHTTPVersionNotSupported, Err: fmt.Errorf("handshake: %s requests cannot be upgraded; only HTTP/1.1 ones", proto)}
+		return unsupportedVersion(proto)
 	}
-	req.Method, req.Target, req.ProtoMajor, req.ProtoMinor = method, target, major, minor
-	req.head = head
+	r.Method, r.Target, r.ProtoMajor, r.ProtoMinor = method, target, major, minor
+	r.head = head
 	hosts := 0
 	for {
 		name, value, more, err := nextField(&rest)
 		if err != nil {
-			return req, err
+			return err
 		}
 		if !more {
 			break
 		}
 		var field *string
-		switch {
-		case strings.EqualFold(name, "Host"):
+		switch lookupField(name) {
+		case fieldHost:
 			hosts++
-			field = &req.Host
-		case strings.EqualFold(name, "Upgrade"):
-			field = &req.Upgrade
-		case strings.EqualFold(name, "Connection"):
-			field = &req.Connection
-		case strings.EqualFold(name, "Sec-WebSocket-Key"):
-			req.KeyCount++
-			field = &req.Key
-		case strings.EqualFold(name, "Sec-WebSocket-Version"):
-			field = &req.Version
-		case strings.EqualFold(name, "Origin"):
-			req.origins++
-			field = &req.Origin
-		case strings.EqualFold(name, "Sec-WebSocket-Protocol"):
-			field = &req.Protocol
-		case strings.EqualFold(name, "Sec-WebSocket-Extensions"):
-			field = &req.Extensions
-		case strings.EqualFold(name, "Content-Length"):
+			field = &r.Host
+		case fieldUpgrade:
+			field = &r.Upgrade
+		case fieldConnection:
+			field = &r.Connection
+		case fieldKey:
+			r.KeyCount++
+			field = &r.Key
+		case fieldVersion:
+			field = &r.Version
+		case fieldOrigin:
+			r.origins++
+			field = &r.Origin
+		case fieldProtocol:
+			field = &r.Protocol
+		case fieldExtensions:
+			field = &r.Extensions
+		case fieldContentLength:
 			if value != "0" {
-				req.body = true
+				r.body = true
 			}
 			continue
-		case strings.EqualFold(name, "Transfer-Encoding"):
-			req.body = true
+		case fieldTransferEncoding:
+			r.body = true
 			continue
 		default:
 			continue
@@ -200,20 +212,105 @@ func ParseRequest(head string) (Request, error) {
 		}
 	}
 	if hosts > 1 {
-		return req, badRequest("more than one Host header")
+		return badRequest("more than one Host header")
 	}
-	return req, nil
+	return nil
 }
 
-// isCTL reports whether r is a control character or a space, which a
+// The header fields ParseRequest looks at.
+const (
+	fieldOther = iota
+	fieldHost
+	fieldUpgrade
+	fieldConnection
+	fieldKey
+	fieldVersion
+	fieldOrigin
+	fieldProtocol
+	fieldExtensions
+	fieldContentLength
+	fieldTransferEncoding
+)
+
+// fieldNames are the names of the fields ParseRequest looks at, in lower
+// case.
+var fieldNames = [...]string{
+	fieldHost:             "host",
+	fieldUpgrade:          "upgrade",
+	fieldConnection:       "connection",
+	fieldKey:              "sec-websocket-key",
+	fieldVersion:          "sec-websocket-version",
+	fieldOrigin:           "origin",
+	fieldProtocol:         "sec-websocket-protocol",
+	fieldExtensions:       "sec-websocket-extensions",
+	fieldContentLength:    "content-length",
+	fieldTransferEncoding: "transfer-encoding",
+}
+
+// lookupField returns which of the fields ParseRequest looks at name is,
+// or fieldOther. Field names are case-insensitive (RFC 9110, Section 5.1),
+// and a valid one is ASCII. The length of a name picks the one candidate
+// (of two, for 17) it is compared with.
+func lookupField(name string) int {
+	var f int
+	switch len(name) {
+	case len("host"):
+		f = fieldHost
+	case len("origin"):
+		f = fieldOrigin
+	case len("upgrade"):
+		f = fieldUpgrade
+	case len("connection"):
+		f = fieldConnection
+	case len("content-length"):
+		f = fieldContentLength
+	case len("sec-websocket-key"): // and len("transfer-encoding")
+		f = fieldKey
+		if name[0]|0x20 == 't' {
+			f = fieldTransferEncoding
+		}
+	case len("sec-websocket-version"):
+		f = fieldVersion
+	case len("sec-websocket-protocol"):
+		f = fieldProtocol
+	case len("sec-websocket-extensions"):
+		f = fieldExtensions
+	default:
+		return fieldOther
+	}
+	if equalFoldLower(name, fieldNames[f]) {
+		return f
+	}
+	return fieldOther
+}
+
+// hasCTL reports whether s holds a control character or a space, which a
 // request-target may not hold.
-func isCTL(r rune) bool { return r <= ' ' || r == 0x7f }
+func hasCTL(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c <= ' ' || c == 0x7f {
+			return true
+		}
+	}
+	return false
+}
+
+func badVersion(proto string) error {
+	return badRequest(fmt.Sprintf("malformed HTTP version %.20q", proto))
+}
+
+func unsupportedVersion(proto string) error {
+	return &Error{Status: http.StatusHTTPVersionNotSupported, Err: fmt.Errorf("handshake: %s requests cannot be upgraded; only HTTP/1.1 ones", proto)}
+}
 
 // nextField cuts the next header field off *rest, the part of a request
 // head after the request line. more is false at the empty line that ends
 // the fields.
 func nextField(rest *string) (name, value string, more bool, err error) {
-	line, r, _ := strings.Cut(*rest, "\r\n")
+	line, r, ok := cutLine(*rest)
+	if !ok {
+		return "", "", false, errBareLF()
+	}
 	*rest = r
 	if line == "" {
 		return "", "", false, nil
@@ -222,17 +319,65 @@ func nextField(rest *string) (name, value string, more bool, err error) {
 		// RFC 9112, Section 5.2: obs-fold is to be rejected (or replaced) by a server.
 		return "", "", false, badRequest("folded header line")
 	}
-	name, value, ok := strings.Cut(line, ":")
+	name, value, ok = strings.Cut(line, ":")
 	if !ok || !httpguts.ValidHeaderFieldName(name) {
-		return "", "", false, badRequest(fmt.Sprintf("malformed header line %.40q", line))
+		return "", "", false, malformedField(line)
 	}
-	value = strings.Trim(value, " \t")
+	value = trimOWSBoth(value)
 	// RFC 9110, Section 5.5: "Field values containing CR, LF, or NUL characters are
 	// invalid and dangerous"; other controls but HTAB are not field-vchar either.
-	if !httpguts.ValidHeaderFieldValue(value) {
-		return "", "", false, badRequest(fmt.Sprintf("header field %s has a control character in its value", name))
+	if !validFieldValue(value) {
+		return "", "", false, controlInValue(name)
 	}
 	return name, value, true, nil
+}
+
+// validFieldValue reports whether v may be a field value: no control
+// character but HTAB, and no DEL, as httpguts.ValidHeaderFieldValue has
+// it. Field values are most of a request head, so it looks at eight bytes
+// at a time, and at each of them only in a word that has a byte below
+// 0x20 or a DEL.
+func validFieldValue(v string) bool {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	for ; len(v) >= 8; v = v[8:] {
+		w := v[:8]
+		x := uint64(w[0]) | uint64(w[1])<<8 | uint64(w[2])<<16 | uint64(w[3])<<24 |
+			uint64(w[4])<<32 | uint64(w[5])<<40 | uint64(w[6])<<48 | uint64(w[7])<<56
+		// A byte of x below 0x20, or (y) of x^0x7f...7f below 1, sets the high bit of
+		// its byte in these; a borrow can set more, but only above a byte that does.
+		y := x ^ 0x7f*ones
+		if ((x-0x20*ones)&^x|(y-ones)&^y)&highs != 0 && !httpguts.ValidHeaderFieldValue(w) {
+			return false
+		}
+	}
+	return httpguts.ValidHeaderFieldValue(v)
+}
+
+// cutLine cuts the first line off s, at its CRLF, or at its end if it
+// has none. ok is false if an LF that no CR precedes comes first: RFC 9112,
+// Section 2.2 lets a server take a bare LF for a line end, and no field
+// may hold one, so the head is malformed either way.
+func cutLine(s string) (line, rest string, ok bool) {
+	i := strings.IndexByte(s, '\n')
+	switch {
+	case i < 0:
+		return s, "", true
+	case i == 0 || s[i-1] != '\r':
+		return "", "", false
+	}
+	return s[:i-1], s[i+1:], true
+}
+
+func errBareLF() error {
+	return badRequest("request line or header field ends with a bare LF, not CRLF")
+}
+
+func malformedField(line string) error {
+	return badRequest(fmt.Sprintf("malformed header line %.40q", line))
+}
+
+func controlInValue(name string) error {
+	return badRequest(fmt.Sprintf("header field %s has a control character in its value", name))
 }
 
 // Header returns the value of the request's header field name, compared
