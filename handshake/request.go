@@ -139,30 +139,17 @@ func ParseRequest(head string) (Request, error) {
 	return req, err
 }
 
-// parse is ParseRequest, filling in r, which is the zero Request. It
-// looks at head in place; its frame, and those of the functions it
-// calls, are small, so that parsing on a new goroutine does not grow its
-// stack: the error messages are built in functions of their own.
+// parse is ParseRequest, filling in r, which is the zero Request, in
+// place rather than through a copy. The error messages are built in
+// functions of their own, which keeps the frames of the parser small.
 func (r *Request) parse(head string) error {
 	line, rest, ok := cutLine(head)
 	if !ok {
 		return errBareLF()
 	}
-	method, line, ok1 := strings.Cut(line, " ")
-	target, proto, ok2 := strings.Cut(line, " ")
-	if !ok1 || !ok2 || !httpguts.ValidHeaderFieldName(method) || target == "" || hasCTL(target) {
-		return badRequest("malformed request line")
+	if err := r.parseRequestLine(line); err != nil {
+		return err
 	}
-	major, minor, ok := http.ParseHTTPVersion(proto)
-	if !ok {
-		return badVersion(proto)
-	}
-	if major != 1 {
-		// HTTP/2 and later do not upgrade this way (RFC 9113 has no Upgrade, RFC 8441 has
-		// extended CONNECT); net/http answers such a request line with 505 too.
-		return unsupportedVersion(proto)
-	}
-	r.Method, r.Target, r.ProtoMajor, r.ProtoMinor = method, target, major, minor
 	r.head = head
 	hosts := 0
 	for {
@@ -214,6 +201,26 @@ func (r *Request) parse(head string) error {
 	if hosts > 1 {
 		return badRequest("more than one Host header")
 	}
+	return nil
+}
+
+// parseRequestLine parses the request line of an HTTP/1.1 request into r.
+func (r *Request) parseRequestLine(line string) error {
+	method, line, ok1 := cutByte(line, ' ')
+	target, proto, ok2 := cutByte(line, ' ')
+	if !ok1 || !ok2 || !httpguts.ValidHeaderFieldName(method) || target == "" || hasCTL(target) {
+		return badRequest("malformed request line")
+	}
+	major, minor, ok := http.ParseHTTPVersion(proto)
+	if !ok {
+		return badVersion(proto)
+	}
+	if major != 1 {
+		// HTTP/2 and later do not upgrade this way (RFC 9113 has no Upgrade, RFC 8441 has
+		// extended CONNECT); net/http answers such a request line with 505 too.
+		return unsupportedVersion(proto)
+	}
+	r.Method, r.Target, r.ProtoMajor, r.ProtoMinor = method, target, major, minor
 	return nil
 }
 
@@ -319,7 +326,7 @@ func nextField(rest *string) (name, value string, more bool, err error) {
 		// RFC 9112, Section 5.2: obs-fold is to be rejected (or replaced) by a server.
 		return "", "", false, badRequest("folded header line")
 	}
-	name, value, ok = strings.Cut(line, ":")
+	name, value, ok = cutByte(line, ':')
 	if !ok || !httpguts.ValidHeaderFieldName(name) {
 		return "", "", false, malformedField(line)
 	}
@@ -351,6 +358,15 @@ func validFieldValue(v string) bool {
 		}
 	}
 	return httpguts.ValidHeaderFieldValue(v)
+}
+
+// cutByte is strings.Cut for a separator of one byte, found with
+// strings.IndexByte rather than strings.Index's general search.
+func cutByte(s string, sep byte) (before, after string, found bool) {
+	if i := strings.IndexByte(s, sep); i >= 0 {
+		return s[:i], s[i+1:], true
+	}
+	return s, "", false
 }
 
 // cutLine cuts the first line off s, at its CRLF, or at its end if it
@@ -527,7 +543,7 @@ func (r *Request) checkConnect() error {
 func hasToken(v, token string) bool {
 	for v != "" {
 		var item string
-		item, v, _ = strings.Cut(v, ",")
+		item, v, _ = cutByte(v, ',')
 		if equalFoldLower(trimOWSBoth(item), token) {
 			return true
 		}
@@ -583,16 +599,29 @@ func CheckOrigin(origin, host string, patterns []string) error {
 	}
 	originHost, ok := hostOfOrigin(origin)
 	if !ok {
-		return &Error{Status: http.StatusForbidden, Err: fmt.Errorf("%w: malformed Origin %q", ErrOrigin, origin)}
+		return malformedOrigin(origin)
 	}
-	if strings.EqualFold(originHost, host) {
+	if strings.EqualFold(originHost, host) || matchOrigin(originHost, patterns) {
 		return nil
 	}
+	return originNotAllowed(origin, host)
+}
+
+// matchOrigin reports whether originHost matches one of patterns.
+func matchOrigin(originHost string, patterns []string) bool {
 	for _, p := range patterns {
 		if ok, _ := path.Match(strings.ToLower(p), strings.ToLower(originHost)); ok {
-			return nil
+			return true
 		}
 	}
+	return false
+}
+
+func malformedOrigin(origin string) error {
+	return &Error{Status: http.StatusForbidden, Err: fmt.Errorf("%w: malformed Origin %q", ErrOrigin, origin)}
+}
+
+func originNotAllowed(origin, host string) error {
 	return &Error{Status: http.StatusForbidden, Err: fmt.Errorf("%w: %s is not allowed for host %s", ErrOrigin, origin, host)}
 }
 
@@ -645,7 +674,7 @@ func SelectSubprotocol(offered string, supported []string) string {
 	for _, s := range supported {
 		for v := offered; v != ""; {
 			var item string
-			item, v, _ = strings.Cut(v, ",")
+			item, v, _ = cutByte(v, ',')
 			if strings.TrimSpace(item) == s {
 				return s
 			}
