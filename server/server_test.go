@@ -557,8 +557,8 @@ func BenchmarkRawHandshake(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		agreed, err := opts.check(&req)
-		if err != nil {
+		var agreed conn.Handshake
+		if err := opts.check(&req, &agreed); err != nil {
 			b.Fatal(err)
 		}
 		resp = handshake.AppendResponse(resp[:0], req.Key, agreed.Subprotocol, agreed.Extensions, nil)
