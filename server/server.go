@@ -238,15 +238,49 @@ func Upgrade(w http.ResponseWriter, r *http.Request, opts *Options) (*conn.Conn,
 			return nil, err
 		}
 	}
-	req := handshake.FromHTTP(r)
+	// The steps are functions of their own, so that this frame, under which
+	// conn.New allocates the Conn, stays small: the handler's goroutine
+	// then has room for the allocator's slow path without growing its
+	// stack again.
 	var agreed conn.Handshake
-	if err := opts.check(&req, &agreed); err != nil {
+	key, err := checkHTTP(r, opts, &agreed)
+	if err != nil {
 		reject(w, r, err)
 		return nil, err
 	}
 	if r.ProtoMajor == 2 {
-		return upgradeStream(w, r, agreed, opts)
+		return upgradeStream(w, r, &agreed, opts)
 	}
+	nc, err := respondHTTP(w, r, key, &agreed, opts, extra)
+	if err != nil {
+		return nil, err
+	}
+	// The Conn is made once the response is out, so that Options.Conn.OnOpen
+	// may write to it.
+	c, err := conn.New(nc, frame.Server, &agreed, &opts.Conn)
+	if err != nil {
+		// Unreachable: the options and the agreement were checked.
+		nc.Close()
+		return nil, err
+	}
+	return c, nil
+}
+
+// checkHTTP checks r and chooses what to agree to, into agreed, and
+// returns the request's Sec-WebSocket-Key.
+func checkHTTP(r *http.Request, opts *Options, agreed *conn.Handshake) (key string, err error) {
+	req := handshake.FromHTTP(r)
+	if err := opts.check(&req, agreed); err != nil {
+		return "", err
+	}
+	return req.Key, nil
+}
+
+// respondHTTP hijacks the connection of w and writes the 101 response on
+// it, with the fields of opts.Header and extra, and returns it, with the
+// buffer Hijack returned, and the bytes it holds, in agreed. On failure
+// it has answered, if it could, and closed the connection.
+func respondHTTP(w http.ResponseWriter, r *http.Request, key string, agreed *conn.Handshake, opts *Options, extra http.Header) (net.Conn, error) {
 	nc, brw, err := http.NewResponseController(w).Hijack()
 	if err != nil {
 		err = fmt.Errorf("server: cannot hijack the connection of an %s request: %w", r.Proto, err)
@@ -259,27 +293,18 @@ func Upgrade(w http.ResponseWriter, r *http.Request, opts *Options) (*conn.Conn,
 	// deadline is left alone until both are cleared below.
 	nc.SetWriteDeadline(time.Now().Add(opts.handshakeTimeout()))
 	// The response is built in the spare buffer of the hijacked bufio.Writer.
-	resp := handshake.AppendResponse(brw.Writer.AvailableBuffer(), req.Key, agreed.Subprotocol, agreed.Extensions, opts.Header)
+	resp := handshake.AppendResponse(brw.Writer.AvailableBuffer(), key, agreed.Subprotocol, agreed.Extensions, opts.Header)
 	if len(extra) > 0 {
 		resp = appendFields(resp[:len(resp)-2], extra)
 		resp = append(resp, "\r\n"...)
 	}
 	if _, err := nc.Write(resp); err != nil {
-		nc.Close()
-		return nil, fmt.Errorf("server: writing the handshake response: %w", err)
+		return nil, writeFailed(nc, err)
 	}
 	// Hijacker's doc warns that the connection may have deadlines set,
 	// depending on the http.Server's configuration: this clears those too.
 	nc.SetDeadline(time.Time{})
-	// The Conn is made once the response is out, so that Options.Conn.OnOpen
-	// may write to it.
-	c, err := conn.New(nc, frame.Server, &agreed, &opts.Conn)
-	if err != nil {
-		// Unreachable: the options and the agreement were checked.
-		nc.Close()
-		return nil, err
-	}
-	return c, nil
+	return nc, nil
 }
 
 // appendFields appends header fields to dst, leaving out those the
