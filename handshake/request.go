@@ -541,6 +541,9 @@ func (r *Request) checkConnect() error {
 //
 // [RFC 9110, Section 5.6.1]: https://www.rfc-editor.org/rfc/rfc9110#section-5.6.1
 func hasToken(v, token string) bool {
+	if v == token {
+		return true // as browsers send "Upgrade: websocket"
+	}
 	for v != "" {
 		var item string
 		item, v, _ = cutByte(v, ',')
@@ -601,7 +604,7 @@ func CheckOrigin(origin, host string, patterns []string) error {
 	if !ok {
 		return malformedOrigin(origin)
 	}
-	if strings.EqualFold(originHost, host) || matchOrigin(originHost, patterns) {
+	if originHost == host || strings.EqualFold(originHost, host) || matchOrigin(originHost, patterns) {
 		return nil
 	}
 	return originNotAllowed(origin, host)
@@ -631,23 +634,21 @@ func originNotAllowed(origin, host string) error {
 //
 // [RFC 6454, Section 6.2]: https://www.rfc-editor.org/rfc/rfc6454#section-6.2
 func hostOfOrigin(origin string) (string, bool) {
-	// One pass over the scheme up to the first "://", in which none of
-	// "/?#@" may appear, then one over the host up to a path, query or
-	// fragment.
+	// The scheme ends at the first "://", and none of "/?#@" may come before
+	// it; the host ends at a path, query or fragment.
 	i := 0
-	for ; ; i++ {
-		if i+3 > len(origin) {
+	for {
+		j := strings.IndexByte(origin[i:], ':')
+		if j < 0 {
 			return "", false
 		}
-		c := origin[i]
-		if c == ':' && origin[i+1] == '/' && origin[i+2] == '/' {
+		i += j
+		if strings.HasPrefix(origin[i:], "://") {
 			break
 		}
-		if c == '/' || c == '?' || c == '#' || c == '@' {
-			return "", false
-		}
+		i++
 	}
-	if i == 0 {
+	if i == 0 || strings.ContainsAny(origin[:i], "/?#@") {
 		return "", false
 	}
 	rest := origin[i+3:]
