@@ -648,8 +648,13 @@ func hostOfOrigin(origin string) (string, bool) {
 		}
 		i++
 	}
-	if i == 0 || strings.ContainsAny(origin[:i], "/?#@") {
+	if i == 0 {
 		return "", false
+	}
+	for j := 0; j < i; j++ {
+		if c := origin[j]; c == '/' || c == '?' || c == '#' || c == '@' {
+			return "", false
+		}
 	}
 	rest := origin[i+3:]
 	for j := 0; j < len(rest); j++ {
