@@ -40,14 +40,32 @@ func NewKey() string {
 	return base64.StdEncoding.EncodeToString(b[:])
 }
 
-// validKey reports whether key is the base64 of exactly 16 bytes.
+// validKey reports whether key is the base64 of exactly 16 bytes
+// ([RFC 4648, Section 4]): 22 characters of the base64 alphabet and "==".
+// As encoding/base64's decoder does by default, it accepts any value of
+// the 4 bits the last of the 22 carries past the 16 bytes, which RFC 4648
+// lets a decoder do ("decoders MAY chose to reject an encoding if the pad
+// bits have not been set to zero").
+//
+// [RFC 4648, Section 4]: https://www.rfc-editor.org/rfc/rfc4648#section-4
 func validKey(key string) bool {
-	if len(key) != 24 {
+	if len(key) != 24 || key[22] != '=' || key[23] != '=' {
 		return false
 	}
-	var b [18]byte
-	var src [24]byte
-	copy(src[:], key)
-	n, err := base64.StdEncoding.Decode(b[:], src[:])
-	return err == nil && n == 16
+	for i := 0; i < 22; i++ {
+		if !isBase64[key[i]] {
+			return false
+		}
+	}
+	return true
+}
+
+// isBase64 reports which bytes are in the base64 alphabet of
+// RFC 4648, Table 1.
+var isBase64 = [256]bool{
+	'A': true, 'B': true, 'C': true, 'D': true, 'E': true, 'F': true, 'G': true, 'H': true, 'I': true, 'J': true, 'K': true, 'L': true, 'M': true,
+	'N': true, 'O': true, 'P': true, 'Q': true, 'R': true, 'S': true, 'T': true, 'U': true, 'V': true, 'W': true, 'X': true, 'Y': true, 'Z': true,
+	'a': true, 'b': true, 'c': true, 'd': true, 'e': true, 'f': true, 'g': true, 'h': true, 'i': true, 'j': true, 'k': true, 'l': true, 'm': true,
+	'n': true, 'o': true, 'p': true, 'q': true, 'r': true, 's': true, 't': true, 'u': true, 'v': true, 'w': true, 'x': true, 'y': true, 'z': true,
+	'0': true, '1': true, '2': true, '3': true, '4': true, '5': true, '6': true, '7': true, '8': true, '9': true, '+': true, '/': true,
 }

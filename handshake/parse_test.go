@@ -110,3 +110,32 @@ func TestRequestHeader(t *testing.T) {
 		t.Errorf("zero Request: Header = %q", got)
 	}
 }
+
+// browserRequest is the upgrade request a browser sends.
+const browserRequest = "GET /chat HTTP/1.1\r\n" +
+	"Host: 127.0.0.1:8080\r\n" +
+	"Connection: Upgrade\r\n" +
+	"Pragma: no-cache\r\n" +
+	"Cache-Control: no-cache\r\n" +
+	"User-Agent: Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36\r\n" +
+	"Upgrade: websocket\r\n" +
+	"Origin: http://127.0.0.1:8080\r\n" +
+	"Sec-WebSocket-Version: 13\r\n" +
+	"Accept-Encoding: gzip, deflate, br, zstd\r\n" +
+	"Accept-Language: en-US,en;q=0.9\r\n" +
+	"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n" +
+	"Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits\r\n" +
+	"\r\n"
+
+func BenchmarkParseRequest(b *testing.B) {
+	b.ReportAllocs()
+	for b.Loop() {
+		r, err := ParseRequest(browserRequest)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := r.Check(); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

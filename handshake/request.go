@@ -75,36 +75,50 @@ type Request struct {
 }
 
 // FromHTTP fills a Request from r. The Request refers to r.Header for
-// [Request.Header].
+// [Request.Header]. Like http.Header.Values, it finds fields under their
+// canonical names (see http.CanonicalHeaderKey), which is how net/http
+// stores them; it allocates only to join the values of a repeated field.
 func FromHTTP(r *http.Request) Request {
 	h := r.Header
-	keys := h.Values("Sec-Websocket-Key")
+	// Indexing h with the canonical names, rather than calling h.Values,
+	// spares canonicalizing each name again on every request.
+	keys := h["Sec-Websocket-Key"]
+	origins := h["Origin"]
 	req := Request{
-		Method:          r.Method,
-		Target:          r.RequestURI,
-		ProtoMajor:      r.ProtoMajor,
-		ProtoMinor:      r.ProtoMinor,
-		Host:            r.Host,
-		Upgrade:         joined(h, "Upgrade"),
-		Connection:      joined(h, "Connection"),
-		KeyCount:        len(keys),
-		Version:         joined(h, "Sec-Websocket-Version"),
-		Origin:          h.Get("Origin"),
-		Protocol:        joined(h, "Sec-Websocket-Protocol"),
-		Extensions:      joined(h, "Sec-Websocket-Extensions"),
-		ConnectProtocol: h.Get(":protocol"),
-		header:          h,
-		origins:         len(h.Values("Origin")),
-		body:            r.ContentLength > 0 || len(r.TransferEncoding) > 0,
+		Method:     r.Method,
+		Target:     r.RequestURI,
+		ProtoMajor: r.ProtoMajor,
+		ProtoMinor: r.ProtoMinor,
+		Host:       r.Host,
+		Upgrade:    joined(h["Upgrade"]),
+		Connection: joined(h["Connection"]),
+		KeyCount:   len(keys),
+		Version:    joined(h["Sec-Websocket-Version"]),
+		Protocol:   joined(h["Sec-Websocket-Protocol"]),
+		Extensions: joined(h["Sec-Websocket-Extensions"]),
+		header:     h,
+		origins:    len(origins),
+		body:       r.ContentLength > 0 || len(r.TransferEncoding) > 0,
 	}
 	if len(keys) > 0 {
 		req.Key = keys[0]
 	}
+	if len(origins) > 0 {
+		req.Origin = origins[0]
+	}
+	if r.ProtoMajor == 2 {
+		// Only an HTTP/2 request has pseudo-header fields; net/http keeps
+		// :protocol among the others, under that name.
+		if p := h[":protocol"]; len(p) > 0 {
+			req.ConnectProtocol = p[0]
+		}
+	}
 	return req
 }
 
-func joined(h http.Header, name string) string {
-	v := h.Values(name)
+// joined returns the values of a field, joined with ", " when it was
+// repeated.
+func joined(v []string) string {
 	switch len(v) {
 	case 0:
 		return ""
@@ -121,60 +135,59 @@ func joined(h http.Header, name string) string {
 // 400. ParseRequest checks the syntax only; see [Request.Check].
 func ParseRequest(head string) (Request, error) {
 	var req Request
-	line, rest, _ := strings.Cut(head, "\r\n")
-	method, line, ok1 := strings.Cut(line, " ")
-	target, proto, ok2 := strings.Cut(line, " ")
-	if !ok1 || !ok2 || !httpguts.ValidHeaderFieldName(method) || target == "" || strings.ContainsFunc(target, isCTL) {
-		return req, badRequest("malformed request line")
-	}
-	major, minor, ok := http.ParseHTTPVersion(proto)
+	err := req.parse(head)
+	return req, err
+}
+
+// parse is ParseRequest, filling in r, which is the zero Request, in
+// place rather than through a copy. The error messages are built in
+// functions of their own, which keeps the frames of the parser small.
+func (r *Request) parse(head string) error {
+	line, rest, ok := cutLine(head)
 	if !ok {
-		return req, badRequest(fmt.Sprintf("malformed HTTP version %.20q", proto))
+		return errBareLF()
 	}
-	if major != 1 {
-		// HTTP/2 and later do not upgrade this way (RFC 9113 has no Upgrade, RFC 8441 has
-		// extended CONNECT); net/http answers such a request line with 505 too.
-		return req, &Error{Status: http.StatusHTTPVersionNotSupported, Err: fmt.Errorf("handshake: %s requests cannot be upgraded; only HTTP/1.1 ones", proto)}
+	if err := r.parseRequestLine(line); err != nil {
+		return err
 	}
-	req.Method, req.Target, req.ProtoMajor, req.ProtoMinor = method, target, major, minor
-	req.head = head
+	r.head = head
 	hosts := 0
 	for {
 		name, value, more, err := nextField(&rest)
 		if err != nil {
-			return req, err
+			return err
 		}
 		if !more {
 			break
 		}
 		var field *string
-		switch {
-		case strings.EqualFold(name, "Host"):
+		switch lookupField(name) {
+		case fieldHost:
 			hosts++
-			field = &req.Host
-		case strings.EqualFold(name, "Upgrade"):
-			field = &req.Upgrade
-		case strings.EqualFold(name, "Connection"):
-			field = &req.Connection
-		case strings.EqualFold(name, "Sec-WebSocket-Key"):
-			req.KeyCount++
-			field = &req.Key
-		case strings.EqualFold(name, "Sec-WebSocket-Version"):
-			field = &req.Version
-		case strings.EqualFold(name, "Origin"):
-			req.origins++
-			field = &req.Origin
-		case strings.EqualFold(name, "Sec-WebSocket-Protocol"):
-			field = &req.Protocol
-		case strings.EqualFold(name, "Sec-WebSocket-Extensions"):
-			field = &req.Extensions
-		case strings.EqualFold(name, "Content-Length"):
+			field = &r.Host
+		case fieldUpgrade:
+			field = &r.Upgrade
+		case fieldConnection:
+			field = &r.Connection
+		case fieldKey:
+			r.KeyCount++
+			field = &r.Key
+		case fieldVersion:
+			field = &r.Version
+		case fieldOrigin:
+			r.origins++
+			field = &r.Origin
+		case fieldProtocol:
+			field = &r.Protocol
+		case fieldExtensions:
+			field = &r.Extensions
+		case fieldContentLength:
 			if value != "0" {
-				req.body = true
+				r.body = true
 			}
 			continue
-		case strings.EqualFold(name, "Transfer-Encoding"):
-			req.body = true
+		case fieldTransferEncoding:
+			r.body = true
 			continue
 		default:
 			continue
@@ -186,20 +199,125 @@ func ParseRequest(head string) (Request, error) {
 		}
 	}
 	if hosts > 1 {
-		return req, badRequest("more than one Host header")
+		return badRequest("more than one Host header")
 	}
-	return req, nil
+	return nil
 }
 
-// isCTL reports whether r is a control character or a space, which a
+// parseRequestLine parses the request line of an HTTP/1.1 request into r.
+func (r *Request) parseRequestLine(line string) error {
+	method, line, ok1 := cutByte(line, ' ')
+	target, proto, ok2 := cutByte(line, ' ')
+	if !ok1 || !ok2 || !httpguts.ValidHeaderFieldName(method) || target == "" || hasCTL(target) {
+		return badRequest("malformed request line")
+	}
+	major, minor, ok := http.ParseHTTPVersion(proto)
+	if !ok {
+		return badVersion(proto)
+	}
+	if major != 1 {
+		// HTTP/2 and later do not upgrade this way (RFC 9113 has no Upgrade, RFC 8441 has
+		// extended CONNECT); net/http answers such a request line with 505 too.
+		return unsupportedVersion(proto)
+	}
+	r.Method, r.Target, r.ProtoMajor, r.ProtoMinor = method, target, major, minor
+	return nil
+}
+
+// The header fields ParseRequest looks at.
+const (
+	fieldOther = iota
+	fieldHost
+	fieldUpgrade
+	fieldConnection
+	fieldKey
+	fieldVersion
+	fieldOrigin
+	fieldProtocol
+	fieldExtensions
+	fieldContentLength
+	fieldTransferEncoding
+)
+
+// fieldNames are the names of the fields ParseRequest looks at, in lower
+// case.
+var fieldNames = [...]string{
+	fieldHost:             "host",
+	fieldUpgrade:          "upgrade",
+	fieldConnection:       "connection",
+	fieldKey:              "sec-websocket-key",
+	fieldVersion:          "sec-websocket-version",
+	fieldOrigin:           "origin",
+	fieldProtocol:         "sec-websocket-protocol",
+	fieldExtensions:       "sec-websocket-extensions",
+	fieldContentLength:    "content-length",
+	fieldTransferEncoding: "transfer-encoding",
+}
+
+// lookupField returns which of the fields ParseRequest looks at name is,
+// or fieldOther. Field names are case-insensitive (RFC 9110, Section 5.1),
+// and a valid one is ASCII. The length of a name picks the one candidate
+// (of two, for 17) it is compared with.
+func lookupField(name string) int {
+	var f int
+	switch len(name) {
+	case len("host"):
+		f = fieldHost
+	case len("origin"):
+		f = fieldOrigin
+	case len("upgrade"):
+		f = fieldUpgrade
+	case len("connection"):
+		f = fieldConnection
+	case len("content-length"):
+		f = fieldContentLength
+	case len("sec-websocket-key"): // and len("transfer-encoding")
+		f = fieldKey
+		if name[0]|0x20 == 't' {
+			f = fieldTransferEncoding
+		}
+	case len("sec-websocket-version"):
+		f = fieldVersion
+	case len("sec-websocket-protocol"):
+		f = fieldProtocol
+	case len("sec-websocket-extensions"):
+		f = fieldExtensions
+	default:
+		return fieldOther
+	}
+	if equalFoldLower(name, fieldNames[f]) {
+		return f
+	}
+	return fieldOther
+}
+
+// hasCTL reports whether s holds a control character or a space, which a
 // request-target may not hold.
-func isCTL(r rune) bool { return r <= ' ' || r == 0x7f }
+func hasCTL(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c <= ' ' || c == 0x7f {
+			return true
+		}
+	}
+	return false
+}
+
+func badVersion(proto string) error {
+	return badRequest(fmt.Sprintf("malformed HTTP version %.20q", proto))
+}
+
+func unsupportedVersion(proto string) error {
+	return &Error{Status: http.StatusHTTPVersionNotSupported, Err: fmt.Errorf("handshake: %s requests cannot be upgraded; only HTTP/1.1 ones", proto)}
+}
 
 // nextField cuts the next header field off *rest, the part of a request
 // head after the request line. more is false at the empty line that ends
 // the fields.
 func nextField(rest *string) (name, value string, more bool, err error) {
-	line, r, _ := strings.Cut(*rest, "\r\n")
+	line, r, ok := cutLine(*rest)
+	if !ok {
+		return "", "", false, errBareLF()
+	}
 	*rest = r
 	if line == "" {
 		return "", "", false, nil
@@ -208,17 +326,74 @@ func nextField(rest *string) (name, value string, more bool, err error) {
 		// RFC 9112, Section 5.2: obs-fold is to be rejected (or replaced) by a server.
 		return "", "", false, badRequest("folded header line")
 	}
-	name, value, ok := strings.Cut(line, ":")
+	name, value, ok = cutByte(line, ':')
 	if !ok || !httpguts.ValidHeaderFieldName(name) {
-		return "", "", false, badRequest(fmt.Sprintf("malformed header line %.40q", line))
+		return "", "", false, malformedField(line)
 	}
-	value = strings.Trim(value, " \t")
+	value = trimOWSBoth(value)
 	// RFC 9110, Section 5.5: "Field values containing CR, LF, or NUL characters are
 	// invalid and dangerous"; other controls but HTAB are not field-vchar either.
-	if !httpguts.ValidHeaderFieldValue(value) {
-		return "", "", false, badRequest(fmt.Sprintf("header field %s has a control character in its value", name))
+	if !validFieldValue(value) {
+		return "", "", false, controlInValue(name)
 	}
 	return name, value, true, nil
+}
+
+// validFieldValue reports whether v may be a field value: no control
+// character but HTAB, and no DEL, as httpguts.ValidHeaderFieldValue has
+// it. Field values are most of a request head, so it looks at eight bytes
+// at a time, and at each of them only in a word that has a byte below
+// 0x20 or a DEL.
+func validFieldValue(v string) bool {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	for ; len(v) >= 8; v = v[8:] {
+		w := v[:8]
+		x := uint64(w[0]) | uint64(w[1])<<8 | uint64(w[2])<<16 | uint64(w[3])<<24 |
+			uint64(w[4])<<32 | uint64(w[5])<<40 | uint64(w[6])<<48 | uint64(w[7])<<56
+		// A byte of x below 0x20, or (y) of x^0x7f...7f below 1, sets the high bit of
+		// its byte in these; a borrow can set more, but only above a byte that does.
+		y := x ^ 0x7f*ones
+		if ((x-0x20*ones)&^x|(y-ones)&^y)&highs != 0 && !httpguts.ValidHeaderFieldValue(w) {
+			return false
+		}
+	}
+	return httpguts.ValidHeaderFieldValue(v)
+}
+
+// cutByte is strings.Cut for a separator of one byte, found with
+// strings.IndexByte rather than strings.Index's general search.
+func cutByte(s string, sep byte) (before, after string, found bool) {
+	if i := strings.IndexByte(s, sep); i >= 0 {
+		return s[:i], s[i+1:], true
+	}
+	return s, "", false
+}
+
+// cutLine cuts the first line off s, at its CRLF, or at its end if it
+// has none. ok is false if an LF that no CR precedes comes first: RFC 9112,
+// Section 2.2 lets a server take a bare LF for a line end, and no field
+// may hold one, so the head is malformed either way.
+func cutLine(s string) (line, rest string, ok bool) {
+	i := strings.IndexByte(s, '\n')
+	switch {
+	case i < 0:
+		return s, "", true
+	case i == 0 || s[i-1] != '\r':
+		return "", "", false
+	}
+	return s[:i-1], s[i+1:], true
+}
+
+func errBareLF() error {
+	return badRequest("request line or header field ends with a bare LF, not CRLF")
+}
+
+func malformedField(line string) error {
+	return badRequest(fmt.Sprintf("malformed header line %.40q", line))
+}
+
+func controlInValue(name string) error {
+	return badRequest(fmt.Sprintf("header field %s has a control character in its value", name))
 }
 
 // Header returns the value of the request's header field name, compared
@@ -301,16 +476,20 @@ func (r *Request) Check() error {
 		// header field in any HTTP request."
 		return badRequest("more than one Origin header")
 	}
+	// "An |Upgrade| header field containing the value "websocket", treated as an ASCII
+	// case-insensitive value."
 	if !hasToken(r.Upgrade, "websocket") {
 		return badRequest(`Upgrade header does not contain "websocket"`)
 	}
+	// "A |Connection| header field that includes the token "Upgrade", treated as an ASCII
+	// case-insensitive value."
 	if !hasToken(r.Connection, "upgrade") {
 		return badRequest(`Connection header does not contain "upgrade"`)
 	}
 	// "The request MUST include a header field with the name |Sec-WebSocket-Version|. The
 	// value of this header field MUST be 13." Section 4.4: otherwise answer 426 with the
 	// versions the server speaks.
-	if strings.TrimSpace(r.Version) != "13" {
+	if r.Version != "13" && strings.TrimSpace(r.Version) != "13" {
 		if r.Version == "" {
 			return badRequest("missing Sec-WebSocket-Version header")
 		}
@@ -354,18 +533,57 @@ func (r *Request) checkConnect() error {
 	return nil
 }
 
-// hasToken reports whether the comma-separated list v contains token,
-// compared case-insensitively, as the Upgrade and Connection headers
-// require.
+// hasToken reports whether v, a list of the form of [RFC 9110, Section 5.6.1]
+// (elements separated by commas and optional spaces or tabs), has an
+// element equal to token, which is in lower case, compared as ASCII
+// case-insensitive values, as the Upgrade and Connection fields of an
+// opening handshake are. It looks at v in place and allocates nothing.
+//
+// [RFC 9110, Section 5.6.1]: https://www.rfc-editor.org/rfc/rfc9110#section-5.6.1
 func hasToken(v, token string) bool {
+	if v == token {
+		return true // as browsers send "Upgrade: websocket"
+	}
 	for v != "" {
 		var item string
-		item, v, _ = strings.Cut(v, ",")
-		if strings.EqualFold(strings.TrimSpace(item), token) {
+		item, v, _ = cutByte(v, ',')
+		if equalFoldLower(trimOWSBoth(item), token) {
 			return true
 		}
 	}
 	return false
+}
+
+// trimOWSBoth returns s without the optional whitespace (spaces and tabs)
+// at either end.
+func trimOWSBoth(s string) string {
+	for len(s) > 0 && (s[0] == ' ' || s[0] == '\t') {
+		s = s[1:]
+	}
+	for len(s) > 0 && (s[len(s)-1] == ' ' || s[len(s)-1] == '\t') {
+		s = s[:len(s)-1]
+	}
+	return s
+}
+
+// equalFoldLower reports whether s equals lower, which is in lower case,
+// when ASCII letters in s are compared without regard to case. Unlike
+// strings.EqualFold, it folds no other characters: a token is ASCII, and
+// the Kelvin sign is not a "k".
+func equalFoldLower(s, lower string) bool {
+	if len(s) != len(lower) {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		if c != lower[i] {
+			return false
+		}
+	}
+	return true
 }
 
 // CheckOrigin applies the origin policy of [RFC 6455, Section 10.2] to a
@@ -384,16 +602,29 @@ func CheckOrigin(origin, host string, patterns []string) error {
 	}
 	originHost, ok := hostOfOrigin(origin)
 	if !ok {
-		return &Error{Status: http.StatusForbidden, Err: fmt.Errorf("%w: malformed Origin %q", ErrOrigin, origin)}
+		return malformedOrigin(origin)
 	}
-	if strings.EqualFold(originHost, host) {
+	if originHost == host || strings.EqualFold(originHost, host) || matchOrigin(originHost, patterns) {
 		return nil
 	}
+	return originNotAllowed(origin, host)
+}
+
+// matchOrigin reports whether originHost matches one of patterns.
+func matchOrigin(originHost string, patterns []string) bool {
 	for _, p := range patterns {
 		if ok, _ := path.Match(strings.ToLower(p), strings.ToLower(originHost)); ok {
-			return nil
+			return true
 		}
 	}
+	return false
+}
+
+func malformedOrigin(origin string) error {
+	return &Error{Status: http.StatusForbidden, Err: fmt.Errorf("%w: malformed Origin %q", ErrOrigin, origin)}
+}
+
+func originNotAllowed(origin, host string) error {
 	return &Error{Status: http.StatusForbidden, Err: fmt.Errorf("%w: %s is not allowed for host %s", ErrOrigin, origin, host)}
 }
 
@@ -403,15 +634,37 @@ func CheckOrigin(origin, host string, patterns []string) error {
 //
 // [RFC 6454, Section 6.2]: https://www.rfc-editor.org/rfc/rfc6454#section-6.2
 func hostOfOrigin(origin string) (string, bool) {
-	scheme, rest, ok := strings.Cut(origin, "://")
-	if !ok || scheme == "" || strings.ContainsAny(scheme, "/?#@") {
+	// The scheme ends at the first "://", and none of "/?#@" may come before
+	// it; the host ends at a path, query or fragment.
+	i := 0
+	for {
+		j := strings.IndexByte(origin[i:], ':')
+		if j < 0 {
+			return "", false
+		}
+		i += j
+		if strings.HasPrefix(origin[i:], "://") {
+			break
+		}
+		i++
+	}
+	if i == 0 {
 		return "", false
 	}
-	if i := strings.IndexAny(rest, "/?#"); i >= 0 {
-		rest = rest[:i]
+	for j := 0; j < i; j++ {
+		if c := origin[j]; c == '/' || c == '?' || c == '#' || c == '@' {
+			return "", false
+		}
 	}
-	if strings.Contains(rest, "@") {
-		return "", false // userinfo has no place in a serialized origin
+	rest := origin[i+3:]
+	for j := 0; j < len(rest); j++ {
+		switch rest[j] {
+		case '/', '?', '#':
+			rest = rest[:j]
+			return rest, rest != ""
+		case '@':
+			return "", false // userinfo has no place in a serialized origin
+		}
 	}
 	return rest, rest != ""
 }
@@ -427,7 +680,7 @@ func SelectSubprotocol(offered string, supported []string) string {
 	for _, s := range supported {
 		for v := offered; v != ""; {
 			var item string
-			item, v, _ = strings.Cut(v, ",")
+			item, v, _ = cutByte(v, ',')
 			if strings.TrimSpace(item) == s {
 				return s
 			}

@@ -80,17 +80,17 @@ func CheckResponse(resp *http.Response, key string, protocols []string) (protoco
 		return "", fmt.Errorf("handshake: server answered %s, not 101 Switching Protocols", resp.Status)
 	}
 	h := resp.Header
-	if !hasToken(joined(h, "Upgrade"), "websocket") {
+	if !hasToken(joined(h.Values("Upgrade")), "websocket") {
 		return "", errors.New(`handshake: response Upgrade header does not contain "websocket"`)
 	}
-	if !hasToken(joined(h, "Connection"), "upgrade") {
+	if !hasToken(joined(h.Values("Connection")), "upgrade") {
 		return "", errors.New(`handshake: response Connection header does not contain "upgrade"`)
 	}
 	if got, want := h.Get("Sec-Websocket-Accept"), AcceptKey(key); got != want {
 		return "", fmt.Errorf("handshake: Sec-WebSocket-Accept is %q, want %q", got, want)
 	}
 	switch p := h.Values("Sec-Websocket-Protocol"); {
-	case len(p) > 1 || strings.Contains(joined(h, "Sec-Websocket-Protocol"), ","):
+	case len(p) > 1 || strings.Contains(joined(p), ","):
 		return "", errors.New("handshake: server chose more than one subprotocol")
 	case len(p) == 1:
 		protocol = strings.TrimSpace(p[0])

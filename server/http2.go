@@ -16,7 +16,7 @@ import (
 // its return ends the stream.
 //
 // [RFC 8441]: https://www.rfc-editor.org/rfc/rfc8441
-func upgradeStream(w http.ResponseWriter, r *http.Request, agreed conn.Handshake, opts *Options) (*conn.Conn, error) {
+func upgradeStream(w http.ResponseWriter, r *http.Request, agreed *conn.Handshake, opts *Options) (*conn.Conn, error) {
 	h := w.Header()
 	for name, values := range opts.Header {
 		h[name] = values
@@ -31,7 +31,7 @@ func upgradeStream(w http.ResponseWriter, r *http.Request, agreed conn.Handshake
 	if err != nil {
 		return nil, fmt.Errorf("server: %w", err)
 	}
-	c, err := conn.New(nc, frame.Server, &agreed, &opts.Conn)
+	c, err := conn.New(nc, frame.Server, agreed, &opts.Conn)
 	if err != nil {
 		// Unreachable: the options and the agreement were checked.
 		nc.Close()
