@@ -223,8 +223,8 @@ func (c *Conn) initialize(buffered []byte, compression *Compression) {
 		c.setUpDeflate(*compression)
 	}
 	c.state.Store(int32(Open))
-	c.lastActivity.Store(time.Now().UnixNano())
 	if o.KeepaliveInterval > 0 {
+		c.lastActivity.Store(time.Now().UnixNano())
 		c.mu.Lock()
 		c.keepalive = time.AfterFunc(o.KeepaliveInterval, c.keepaliveTick)
 		c.mu.Unlock()

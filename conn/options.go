@@ -178,24 +178,21 @@ type Options struct {
 // Validate reports whether every field of o is within its range. The
 // error names the first field that is not.
 func (o *Options) Validate() error {
-	for _, f := range []struct {
-		name     string
-		negative bool
-		value    any
-	}{
-		{"CloseTimeout", o.CloseTimeout < 0, o.CloseTimeout},
-		{"ReadBufferSize", o.ReadBufferSize < 0, o.ReadBufferSize},
-		{"WriteBufferSize", o.WriteBufferSize < 0, o.WriteBufferSize},
-		{"KeepaliveInterval", o.KeepaliveInterval < 0, o.KeepaliveInterval},
-		{"KeepaliveTimeout", o.KeepaliveTimeout < 0, o.KeepaliveTimeout},
-		{"WriteTimeout", o.WriteTimeout < 0, o.WriteTimeout},
-		{"MaxBufferedAmount", o.MaxBufferedAmount < 0, o.MaxBufferedAmount},
-	} {
-		if f.negative {
-			return optionError(f.name, f.value, "it may not be negative")
-		}
-	}
 	switch {
+	case o.CloseTimeout < 0:
+		return optionError("CloseTimeout", o.CloseTimeout, "it may not be negative")
+	case o.ReadBufferSize < 0:
+		return optionError("ReadBufferSize", o.ReadBufferSize, "it may not be negative")
+	case o.WriteBufferSize < 0:
+		return optionError("WriteBufferSize", o.WriteBufferSize, "it may not be negative")
+	case o.KeepaliveInterval < 0:
+		return optionError("KeepaliveInterval", o.KeepaliveInterval, "it may not be negative")
+	case o.KeepaliveTimeout < 0:
+		return optionError("KeepaliveTimeout", o.KeepaliveTimeout, "it may not be negative")
+	case o.WriteTimeout < 0:
+		return optionError("WriteTimeout", o.WriteTimeout, "it may not be negative")
+	case o.MaxBufferedAmount < 0:
+		return optionError("MaxBufferedAmount", o.MaxBufferedAmount, "it may not be negative")
 	case o.KeepaliveTimeout > 0 && o.KeepaliveInterval == 0:
 		return optionError("KeepaliveTimeout", o.KeepaliveTimeout, "it has no effect without KeepaliveInterval")
 	case o.KeepaliveTimeout > 0 && o.KeepaliveTimeout < o.KeepaliveInterval:
