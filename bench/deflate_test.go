@@ -208,37 +208,10 @@ func coderMode(m deflateMode) coder.CompressionMode {
 const coderThreshold = 1
 
 func coderServe(m deflateMode, e *echo.Server) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		c, err := coder.Accept(w, r, &coder.AcceptOptions{
-			CompressionMode:      coderMode(m),
-			CompressionThreshold: coderThreshold,
-		})
-		if err != nil {
-			return
-		}
-		defer c.CloseNow()
-		c.SetReadLimit(deflateReadLimit)
-		ctx := context.Background()
-		var buf bytes.Buffer
-		for {
-			typ, rd, err := c.Reader(ctx)
-			if err != nil {
-				return
-			}
-			if _, err := buf.ReadFrom(rd); err != nil {
-				return
-			}
-			if err := c.Write(ctx, typ, buf.Bytes()); err != nil {
-				return
-			}
-			e.Echoed.Add(1)
-			if e.KeepBuffer {
-				buf.Reset()
-			} else {
-				buf = bytes.Buffer{}
-			}
-		}
-	})
+	return e.CoderWith(&coder.AcceptOptions{
+		CompressionMode:      coderMode(m),
+		CompressionThreshold: coderThreshold,
+	}, deflateReadLimit)
 }
 
 func coderDial(ctx context.Context, wsURL string, m deflateMode, r receiver) (deflateClient, string, error) {

@@ -141,14 +141,18 @@ func (s *Server) Gorilla() http.Handler {
 
 // Coder returns an echo handler on coder/websocket's Reader and Write,
 // with compression at coder's default, disabled.
-func (s *Server) Coder() http.Handler {
+func (s *Server) Coder() http.Handler { return s.CoderWith(nil, ReadLimit) }
+
+// CoderWith is Coder accepting with opts and reading at most readLimit
+// bytes a message.
+func (s *Server) CoderWith(opts *coder.AcceptOptions, readLimit int64) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		c, err := coder.Accept(w, r, nil)
+		c, err := coder.Accept(w, r, opts)
 		if err != nil {
 			return
 		}
 		defer c.CloseNow()
-		c.SetReadLimit(ReadLimit)
+		c.SetReadLimit(readLimit)
 		ctx := context.Background()
 		var buf bytes.Buffer
 		for {
