@@ -103,12 +103,18 @@ func rawPair(t testing.TB, role frame.Role, opts *Options) (*Conn, *rawPeer) {
 
 // rawPairHandshake is rawPair with the handshake h agreed.
 func rawPairHandshake(t testing.TB, role frame.Role, h *Handshake, opts *Options) (*Conn, *rawPeer) {
+	return rawPairOver(t, role, h, opts, func(nc net.Conn) net.Conn { return nc })
+}
+
+// rawPairOver is rawPairHandshake with the Conn's end of the connection
+// as wrap returns it.
+func rawPairOver(t testing.TB, role frame.Role, h *Handshake, opts *Options, wrap func(net.Conn) net.Conn) (*Conn, *rawPeer) {
 	a, b := tcpPair(t)
 	peerRole := frame.Client
 	if role == frame.Client {
 		peerRole = frame.Server
 	}
-	c := mustNew(t, a, role, h, opts)
+	c := mustNew(t, wrap(a), role, h, opts)
 	t.Cleanup(func() { c.CloseNow() })
 	return c, &rawPeer{t: t, nc: b, br: bufio.NewReader(b), role: peerRole}
 }

@@ -114,6 +114,9 @@ func (c *Conn) writeCorkWith(fin bool, rsv byte, op frame.Opcode, p []byte) (int
 	return n - old, err
 }
 
+// corkDue reports whether gathered frames wait with no batch to wait for.
+func (c *Conn) corkDue() bool { return c.hasCork.Load() && !c.batching.Load() }
+
 // flushCork writes the gathered frames, if any. A failure ends the
 // connection: the frames were accepted by writes that have returned. The
 // caller holds wframe.

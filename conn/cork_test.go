@@ -3,7 +3,6 @@
 package conn
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"errors"
@@ -39,15 +38,12 @@ func (c *countingConn) Write(p []byte) (int, error) {
 
 // corkPair is rawPair with the Conn's writes counted.
 func corkPair(t *testing.T, role frame.Role, opts *Options) (*Conn, *countingConn, *rawPeer) {
-	a, b := tcpPair(t)
-	cc := &countingConn{Conn: a}
-	peerRole := frame.Client
-	if role == frame.Client {
-		peerRole = frame.Server
-	}
-	c := mustNew(t, cc, role, nil, opts)
-	t.Cleanup(func() { c.CloseNow() })
-	return c, cc, &rawPeer{t: t, nc: b, br: bufio.NewReader(b), role: peerRole}
+	var cc *countingConn
+	c, p := rawPairOver(t, role, nil, opts, func(nc net.Conn) net.Conn {
+		cc = &countingConn{Conn: nc}
+		return cc
+	})
+	return c, cc, p
 }
 
 // batchOf returns n different messages of size bytes, and their frames as

@@ -6,7 +6,6 @@ import (
 	"bytes"
 	"io"
 	"net"
-	"runtime"
 	"sync"
 	"testing"
 
@@ -27,7 +26,7 @@ func TestIdleHoldsNoReadBuffer(t *testing.T) {
 	for i := range pairs {
 		pairs[i].a, pairs[i].b = tcpPair(t)
 	}
-	before := heapInuse()
+	before := int(memAfterGC().HeapAlloc)
 	conns := make([]*Conn, 0, 2*n)
 	var wg sync.WaitGroup
 	for _, p := range pairs {
@@ -44,7 +43,7 @@ func TestIdleHoldsNoReadBuffer(t *testing.T) {
 		}
 		go func() { defer wg.Done(); client.Read(ctx, nil) }()
 	}
-	perPair := (heapInuse() - before) / n
+	perPair := (int(memAfterGC().HeapAlloc) - before) / n
 	t.Logf("%d bytes of heap per pair of idle Conns", perPair)
 	for _, c := range conns {
 		c.CloseNow()
@@ -53,15 +52,6 @@ func TestIdleHoldsNoReadBuffer(t *testing.T) {
 	if perPair >= 2*defaultReadBufferSize {
 		t.Errorf("a pair of idle Conns holds %d bytes, want less than their two read buffers (%d)", perPair, 2*defaultReadBufferSize)
 	}
-}
-
-// heapInuse returns the bytes of live heap objects after a collection.
-func heapInuse() int {
-	runtime.GC()
-	runtime.GC()
-	var ms runtime.MemStats
-	runtime.ReadMemStats(&ms)
-	return int(ms.HeapAlloc)
 }
 
 // A prefixedConn is a TCP connection whose Read first returns prefix, as

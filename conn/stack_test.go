@@ -25,7 +25,7 @@ func TestIdleStack(t *testing.T) {
 		clients[i], servers[i] = connPair(t, nil, nil)
 	}
 	msgs := [][]byte{payloadOf(16), payloadOf(3000), payloadOf(20000)}
-	before := stackInuse()
+	before := int(memAfterGC().StackInuse)
 	var wg sync.WaitGroup
 	for _, s := range servers {
 		wg.Add(1)
@@ -44,7 +44,7 @@ func TestIdleStack(t *testing.T) {
 			}
 		}
 	}
-	perConn := (stackInuse() - before) / n
+	perConn := (int(memAfterGC().StackInuse) - before) / n
 	for _, c := range clients {
 		c.CloseNow()
 	}
@@ -78,12 +78,12 @@ func echoLoop(c *Conn, buf []byte) {
 	}
 }
 
-// stackInuse returns the bytes of goroutine stacks in use, after two
-// collections have shrunk what they can.
-func stackInuse() int {
+// memAfterGC returns the runtime's memory statistics after two
+// collections have freed what they can and shrunk the stacks they can.
+func memAfterGC() runtime.MemStats {
 	runtime.GC()
 	runtime.GC()
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
-	return int(ms.StackInuse)
+	return ms
 }

@@ -277,7 +277,7 @@ func (c *Conn) unlockFrame() {
 // flushControl writes the pending pong and ping, if any, when wframe is
 // free. If it is not, its holder writes them on release.
 func (c *Conn) flushControl() {
-	for c.pendingPong.Load() || c.pendingPing.Load() || c.hasCork.Load() && !c.batching.Load() {
+	for c.pendingPong.Load() || c.pendingPing.Load() || c.corkDue() {
 		if !c.wframe.tryLock() {
 			return
 		}
@@ -316,7 +316,7 @@ func (c *Conn) writePendingControl() error {
 			return fmt.Errorf("conn: writing keepalive ping: %w", err)
 		}
 	}
-	if c.hasCork.Load() && !c.batching.Load() {
+	if c.corkDue() {
 		return c.flushCork()
 	}
 	return nil
