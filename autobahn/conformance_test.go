@@ -2,6 +2,7 @@ package autobahn_test
 
 import (
 	"context"
+	"net"
 	"net/http/httptest"
 	"strings"
 	"testing"
@@ -70,4 +71,38 @@ func TestClientConformance(t *testing.T) {
 		t.Fatalf("%d results for %d cases", len(results), len(srv.Cases))
 	}
 	checkResults(t, results)
+}
+
+// TestEventLoopConformance runs the whole catalogue against our echo
+// server on event loops, through both of the ways a connection reaches
+// them: upgraded from net/http, and accepted from a listener.
+func TestEventLoopConformance(t *testing.T) {
+	for _, path := range []string{"http", "listener"} {
+		t.Run(path, func(t *testing.T) {
+			s := subject.EventLoopEcho()
+			defer s.Close()
+			var url string
+			if path == "http" {
+				hs := httptest.NewServer(s)
+				defer hs.Close()
+				url = "ws" + strings.TrimPrefix(hs.URL, "http")
+			} else {
+				l, err := net.Listen("tcp", "127.0.0.1:0")
+				if err != nil {
+					t.Fatal(err)
+				}
+				go s.Serve(l)
+				url = "ws://" + l.Addr().String()
+			}
+			c := &wstest.Client{URL: url, Agent: "rfc6455-websocket-eventloop", Cases: selectCases(t), Parallel: 4}
+			results, err := c.Run(context.Background())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(results) != len(c.Cases) {
+				t.Fatalf("%d results for %d cases", len(results), len(c.Cases))
+			}
+			checkResults(t, results)
+		})
+	}
 }

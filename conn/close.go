@@ -66,6 +66,10 @@ func (c *Conn) Close(code CloseCode, reason string) error {
 	// One deadline for the whole wait, whether a reader or Close itself
 	// sees the peer's Close frame.
 	deadline := time.Now().Add(c.opts.CloseTimeout)
+	if c.driven {
+		c.closeDriven(deadline)
+		return nil
+	}
 	ctx, cancel := context.WithDeadline(context.Background(), deadline)
 	defer cancel()
 	switch err := c.rlock.lock(ctx, c); {
@@ -342,30 +346,49 @@ func (c *Conn) awaitClose(deadline time.Time) bool {
 		return true
 	}
 	c.nc.SetReadDeadline(deadline)
-	isClose := c.inCtrl && c.ctrlOp == frame.OpClose
+	arrived, _ := c.scanForClose()
+	return arrived
+}
+
+// errNoBoundary is scanForClose's error for a malformed frame header,
+// past which no frame boundary can be found.
+var errNoBoundary = errors.New("conn: no frame boundary after a malformed header")
+
+// scanForClose is awaitClose without the deadline: it reads and discards
+// frames until the peer's Close frame arrives or a read fails, and
+// reports whether it arrived and, if not, the error that stopped it.
+// What it learns of the frame being received is kept in the Conn, so that
+// a driver's reads can go on where a read cut by drive.ErrWouldBlock
+// stopped.
+func (c *Conn) scanForClose() (bool, error) {
+	if c.closeWasRcvd() {
+		return true, nil
+	}
 	for {
 		ev, chunk, n, err := c.dec.Next(c.rbuf[c.rpos:c.rend])
 		c.rpos += n
 		if err != nil && n == 0 && ev == frame.EventNeedMore {
-			return false // a malformed header: no frame boundary to find
+			return false, errNoBoundary
 		}
+		isClose := c.inCtrl && c.ctrlOp == frame.OpClose
 		switch ev {
 		case frame.EventHeader:
-			isClose = c.dec.Header().Opcode == frame.OpClose
-			c.ctrlLen = 0
+			op := c.dec.Header().Opcode
+			c.inCtrl, c.ctrlOp, c.ctrlLen = op.IsControl(), op, 0
 		case frame.EventPayload:
 			if isClose {
 				c.ctrlLen += copy(c.ctrlBuffer()[c.ctrlLen:], chunk)
 			}
 		case frame.EventEnd:
 			if isClose {
+				c.inCtrl = false
 				code, reason, _ := frame.ParseClose(c.ctrlPayload())
 				c.markCloseRcvd(&CloseError{Code: code, Reason: reason})
-				return true
+				return true, nil
 			}
 		case frame.EventNeedMore:
 			if err := c.fill(); err != nil {
-				return false
+				return false, err
 			}
 		}
 	}

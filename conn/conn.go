@@ -12,6 +12,7 @@ import (
 
 	"github.com/rfc6455/websocket/frame"
 	"github.com/rfc6455/websocket/internal/deflate"
+	"github.com/rfc6455/websocket/internal/drive"
 	"github.com/rfc6455/websocket/internal/utf8check"
 )
 
@@ -54,6 +55,8 @@ type Conn struct {
 	msgSize  int64
 	msgFrags int
 	fin      bool // the data frame being received is final
+	driven   bool // a driver reads and waits for this Conn (driven.go)
+	draining bool // under a driver, failed and awaiting the peer's Close frame
 	utf8     utf8check.Validator
 	inCtrl   bool // the frame being received is a control frame
 	ctrlOp   frame.Opcode
@@ -237,7 +240,15 @@ func (c *Conn) State() State { return State(c.state.Load()) }
 // BufferedAmount returns the number of bytes that writes have accepted but
 // not yet written to the network, like the bufferedAmount attribute of the
 // WHATWG WebSocket interface.
-func (c *Conn) BufferedAmount() int64 { return c.buffered.Load() }
+func (c *Conn) BufferedAmount() int64 { return c.buffered.Load() + c.queued() }
+
+// queued returns what a driver's transport holds of what was written.
+func (c *Conn) queued() int64 {
+	if !c.driven {
+		return 0
+	}
+	return c.nc.(drive.Transport).Queued()
+}
 
 // Subprotocol returns the subprotocol the opening handshake agreed on, or
 // "", like the protocol attribute of the WHATWG WebSocket interface.

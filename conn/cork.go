@@ -148,6 +148,9 @@ func (c *Conn) releaseCork() {
 // armCorkTimer starts the bound on how long the first gathered frame
 // waits. The caller holds wframe.
 func (c *Conn) armCorkTimer() {
+	if c.driven {
+		return // the driver reads until nothing is left, which flushes
+	}
 	if t := c.corkTimer.Load(); t != nil {
 		t.Reset(corkDelay)
 		return

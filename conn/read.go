@@ -649,6 +649,9 @@ func (c *Conn) violation(code CloseCode, reason string, cause error) error {
 func (c *Conn) fail(pe *frame.ProtocolError, await bool) error {
 	c.setFailure(pe)
 	if c.sendClose(pe.Code, pe.Reason) && await {
+		if c.driven {
+			return c.failDriven(pe)
+		}
 		c.awaitClose(time.Now().Add(c.opts.CloseTimeout))
 	}
 	c.shutdown()

@@ -90,7 +90,7 @@ func (c *Conn) reserve(n int64, flush func() error) error {
 	}
 	for {
 		cur := c.buffered.Load()
-		if cur == 0 || cur+n <= limit {
+		if q := c.queued(); cur+q == 0 || cur+q+n <= limit {
 			if c.buffered.CompareAndSwap(cur, cur+n) {
 				return nil
 			}
@@ -638,7 +638,7 @@ func (c *Conn) keepaliveTick() {
 		next = min(interval, timeout-idle)
 	}
 	c.mu.Lock()
-	if !c.isShut() {
+	if c.keepalive != nil && !c.isShut() {
 		c.keepalive.Reset(next)
 	}
 	c.mu.Unlock()

@@ -14,6 +14,7 @@ import (
 
 	"github.com/rfc6455/websocket/client"
 	"github.com/rfc6455/websocket/conn"
+	"github.com/rfc6455/websocket/eventloop"
 	"github.com/rfc6455/websocket/server"
 )
 
@@ -29,6 +30,17 @@ func EchoHandler() http.Handler {
 		// the compressor as well as the decompressor.
 		Options: &server.Options{Compression: &conn.Compression{}, Conn: deflateConn},
 		Serve:   func(c *conn.Conn, r *http.Request) { echo(context.Background(), c) },
+	}
+}
+
+// EventLoopEcho returns the echo server on event loops: the same
+// options, with every message echoed from the loop that read it.
+func EventLoopEcho() *eventloop.Server {
+	return &eventloop.Server{
+		Options: &server.Options{Compression: &conn.Compression{}, Conn: deflateConn},
+		OnMessage: func(c *conn.Conn, typ conn.MessageType, data []byte) {
+			c.Write(context.Background(), typ, data)
+		},
 	}
 }
 

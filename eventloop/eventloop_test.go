@@ -1,0 +1,429 @@
+package eventloop_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http/httptest"
+	"runtime"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/rfc6455/websocket/client"
+	"github.com/rfc6455/websocket/conn"
+	"github.com/rfc6455/websocket/eventloop"
+	"github.com/rfc6455/websocket/frame"
+	"github.com/rfc6455/websocket/server"
+)
+
+// echoServer returns a Server that echoes every message, with opts (nil
+// for the defaults) for its upgrades.
+func echoServer(opts *server.Options) *eventloop.Server {
+	return &eventloop.Server{
+		Options: opts,
+		OnMessage: func(c *conn.Conn, typ conn.MessageType, data []byte) {
+			c.Write(context.Background(), typ, data)
+		},
+	}
+}
+
+// start serves s through path ("http": upgraded from net/http;
+// "listener": accepted by Serve) and returns its ws:// URL. Both end with
+// the test.
+func start(t *testing.T, s *eventloop.Server, path string) string {
+	t.Helper()
+	t.Cleanup(func() { s.Close() })
+	if path == "http" {
+		hs := httptest.NewServer(s)
+		t.Cleanup(hs.Close)
+		return "ws" + strings.TrimPrefix(hs.URL, "http")
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- s.Serve(l) }()
+	t.Cleanup(func() {
+		s.Close()
+		if err := <-done; !errors.Is(err, eventloop.ErrServerClosed) {
+			t.Errorf("Serve returned %v, want ErrServerClosed", err)
+		}
+	})
+	return "ws://" + l.Addr().String()
+}
+
+var paths = []string{"http", "listener"}
+
+func dial(t *testing.T, url string, opts *client.Options) *conn.Conn {
+	t.Helper()
+	c, _, err := client.Dial(context.Background(), url, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.CloseNow() })
+	return c
+}
+
+func TestEcho(t *testing.T) {
+	big := bytes.Repeat([]byte("0123456789abcdef"), 1<<16) // 1 MiB: queued, and read in many pieces
+	tests := []struct {
+		name     string
+		compress bool
+		typ      conn.MessageType
+		msg      []byte
+	}{
+		{"text", false, conn.Text, []byte("hello, loop")},
+		{"empty", false, conn.Binary, nil},
+		{"binary 1 MiB", false, conn.Binary, big},
+		{"compressed text", true, conn.Text, []byte(strings.Repeat("compress me ", 100))},
+		{"compressed 1 MiB", true, conn.Binary, big},
+	}
+	for _, path := range paths {
+		for _, tt := range tests {
+			t.Run(path+"/"+tt.name, func(t *testing.T) {
+				var sopts *server.Options
+				var copts *client.Options
+				if tt.compress {
+					sopts = &server.Options{Compression: &conn.Compression{}}
+					copts = &client.Options{Compression: &conn.Compression{}}
+				}
+				c := dial(t, start(t, echoServer(sopts), path), copts)
+				if tt.compress && c.Extensions() == "" {
+					t.Fatal("compression was not agreed")
+				}
+				ctx := context.Background()
+				for i := range 3 {
+					if err := c.Write(ctx, tt.typ, tt.msg); err != nil {
+						t.Fatal(err)
+					}
+					typ, got, err := c.Read(ctx, nil)
+					if err != nil {
+						t.Fatalf("echo %d: %v", i, err)
+					}
+					if typ != tt.typ || !bytes.Equal(got, tt.msg) {
+						t.Fatalf("echo %d: got %v of %d bytes, want %v of %d", i, typ, len(got), tt.typ, len(tt.msg))
+					}
+				}
+			})
+		}
+	}
+}
+
+// TestPipelined sends many messages before reading any echo: they
+// arrive in batches, split anywhere, and must come back whole and in
+// order.
+func TestPipelined(t *testing.T) {
+	for _, path := range paths {
+		t.Run(path, func(t *testing.T) {
+			c := dial(t, start(t, echoServer(nil), path), nil)
+			ctx := context.Background()
+			const n = 2000
+			errc := make(chan error, 1)
+			go func() {
+				for i := range n {
+					msg := fmt.Appendf(nil, "message %d %s", i, strings.Repeat("x", i%300))
+					if err := c.Write(ctx, conn.Text, msg); err != nil {
+						errc <- err
+						return
+					}
+				}
+				errc <- nil
+			}()
+			for i := range n {
+				_, got, err := c.Read(ctx, nil)
+				if err != nil {
+					t.Fatal(err)
+				}
+				want := fmt.Appendf(nil, "message %d %s", i, strings.Repeat("x", i%300))
+				if !bytes.Equal(got, want) {
+					t.Fatalf("echo %d: got %.40q", i, got)
+				}
+			}
+			if err := <-errc; err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+}
+
+// TestIdleConnsHoldNoGoroutine opens connections through both paths and
+// counts goroutines once they are idle: under the event loop none waits
+// for a connection.
+func TestIdleConnsHoldNoGoroutine(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("the event loop is for Linux; elsewhere each Conn has a goroutine")
+	}
+	for _, path := range paths {
+		t.Run(path, func(t *testing.T) {
+			url := start(t, echoServer(nil), path)
+			echoOnce(t, dial(t, url, nil)) // the loops are running
+			before := settledGoroutines(0)
+			const n = 200
+			for range n {
+				echoOnce(t, dial(t, url, nil))
+			}
+			if after := settledGoroutines(before + n/10); after > before+n/10 {
+				t.Fatalf("%d goroutines for %d more idle connections (%d before)", after-before, n, before)
+			}
+		})
+	}
+}
+
+func echoOnce(t *testing.T, c *conn.Conn) {
+	t.Helper()
+	ctx := context.Background()
+	if err := c.Write(ctx, conn.Text, []byte("ping")); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := c.Read(ctx, nil); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// settledGoroutines returns the number of goroutines once it is at most
+// want, or after a second: goroutines that are ending (net/http's, after a
+// hijack) take a moment.
+func settledGoroutines(want int) int {
+	deadline := time.Now().Add(time.Second)
+	for {
+		n := runtime.NumGoroutine()
+		if (want > 0 && n <= want) || time.Now().After(deadline) {
+			return n
+		}
+		if want == 0 {
+			time.Sleep(50 * time.Millisecond)
+			return runtime.NumGoroutine()
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// opened returns server options whose OnOpen sends each Conn to the
+// channel returned, and whose OnClose sends the error each ended with.
+func opened(o conn.Options) (*server.Options, chan *conn.Conn, chan error) {
+	conns, closed := make(chan *conn.Conn, 16), make(chan error, 16)
+	o.OnOpen = func(c *conn.Conn) { conns <- c }
+	o.OnClose = func(_ *conn.Conn, _ conn.CloseCode, err error) { closed <- err }
+	return &server.Options{Conn: o}, conns, closed
+}
+
+// TestWriterWaitsForSlowPeer writes from a goroutine to a peer that does
+// not read: once the socket and the queue are full, the writes wait
+// (BufferedAmount shows what is queued), and they all arrive, in order,
+// when the peer reads.
+func TestWriterWaitsForSlowPeer(t *testing.T) {
+	for _, path := range paths {
+		t.Run(path, func(t *testing.T) {
+			opts, conns, _ := opened(conn.Options{})
+			s := echoServer(opts)
+			c := dial(t, start(t, s, path), &client.Options{Conn: conn.Options{ReadLimit: 64 << 20}})
+			sc := <-conns
+			const n, size = 8, 4 << 20
+			wrote := make(chan error, 1)
+			go func() {
+				for i := range n {
+					if err := sc.Write(context.Background(), conn.Binary, bytes.Repeat([]byte{byte(i)}, size)); err != nil {
+						wrote <- err
+						return
+					}
+				}
+				wrote <- nil
+			}()
+			time.Sleep(200 * time.Millisecond)
+			select {
+			case err := <-wrote:
+				t.Fatalf("%d MiB written to a peer that reads nothing (err %v)", n*size>>20, err)
+			default:
+			}
+			if q := sc.BufferedAmount(); q < 1<<20 {
+				t.Errorf("BufferedAmount %d while the writer waits, want at least 1 MiB queued", q)
+			}
+			for i := range n {
+				_, msg, err := c.Read(context.Background(), nil)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if len(msg) != size || msg[0] != byte(i) || msg[size-1] != byte(i) {
+					t.Fatalf("message %d: %d bytes of %d", i, len(msg), msg[0])
+				}
+			}
+			if err := <-wrote; err != nil {
+				t.Fatal(err)
+			}
+			if q := sc.BufferedAmount(); q != 0 {
+				t.Errorf("BufferedAmount %d after the peer read everything", q)
+			}
+		})
+	}
+}
+
+// TestLoopDropsPeerThatDoesNotRead sends to an echo server and reads
+// nothing: the replies, written on the loop, fill the socket and the
+// queue, and the server closes the connection rather than hold more or
+// hold up the loop.
+func TestLoopDropsPeerThatDoesNotRead(t *testing.T) {
+	opts, _, closed := opened(conn.Options{ReadLimit: 1 << 20})
+	c := dial(t, start(t, echoServer(opts), "listener"), nil)
+	msg := bytes.Repeat([]byte("x"), 256<<10)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	go func() {
+		for ctx.Err() == nil {
+			if c.Write(ctx, conn.Binary, msg) != nil {
+				return
+			}
+		}
+	}()
+	select {
+	case err := <-closed:
+		if err == nil || !strings.Contains(err.Error(), "reads too slowly") {
+			t.Fatalf("server ended the connection with %v, want the error for a peer that does not read", err)
+		}
+	case <-ctx.Done():
+		t.Fatal("the server kept a peer that reads nothing")
+	}
+}
+
+// TestKeepalive checks that the loop's ticks ping a silent peer that
+// answers, and fail one that does not.
+func TestKeepalive(t *testing.T) {
+	opts, conns, closed := opened(conn.Options{KeepaliveInterval: 20 * time.Millisecond})
+	url := start(t, echoServer(opts), "listener")
+
+	alive := dial(t, url, nil)
+	<-conns
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	if _, _, err := alive.Read(ctx, nil); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("Read of a kept-alive connection: %v", err)
+	}
+	if got := alive.Stats().PingsReceived; got < 3 {
+		t.Errorf("%d pings in 300 ms at an interval of 20 ms", got)
+	}
+	select {
+	case err := <-closed:
+		t.Fatalf("a peer answering pings was dropped: %v", err)
+	default:
+	}
+
+	dial(t, url, nil) // never reads, so never answers
+	<-conns
+	select {
+	case err := <-closed:
+		if !errors.Is(err, conn.ErrKeepalive) {
+			t.Fatalf("silent peer dropped with %v, want conn.ErrKeepalive", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("a silent peer was kept")
+	}
+}
+
+func TestCloseFromOnMessage(t *testing.T) {
+	opts, _, closed := opened(conn.Options{})
+	s := &eventloop.Server{
+		Options: opts,
+		OnMessage: func(c *conn.Conn, typ conn.MessageType, data []byte) {
+			c.Close(conn.CloseNormalClosure, string(data))
+		},
+	}
+	c := dial(t, start(t, s, "http"), nil)
+	if err := c.Write(context.Background(), conn.Text, []byte("bye")); err != nil {
+		t.Fatal(err)
+	}
+	_, _, err := c.Read(context.Background(), nil)
+	var ce *conn.CloseError
+	if !errors.As(err, &ce) || ce.Code != conn.CloseNormalClosure || ce.Reason != "bye" {
+		t.Fatalf("client read %v, want the server's Close frame 1000 \"bye\"", err)
+	}
+	if err := <-closed; !errors.As(err, &ce) || ce.Code != conn.CloseNormalClosure {
+		t.Fatalf("server's connection ended with %v, want the answer to its Close frame", err)
+	}
+}
+
+func TestPanicInOnMessage(t *testing.T) {
+	var logged bytes.Buffer
+	var mu sync.Mutex
+	s := &eventloop.Server{
+		OnMessage: func(*conn.Conn, conn.MessageType, []byte) { panic("handler bug") },
+		ErrorLog:  newLogger(&mu, &logged),
+	}
+	c := dial(t, start(t, s, "listener"), nil)
+	c.Write(context.Background(), conn.Text, []byte("x"))
+	_, _, err := c.Read(context.Background(), nil)
+	var ce *conn.CloseError
+	if !errors.As(err, &ce) || ce.Code != conn.CloseInternalServerErr {
+		t.Fatalf("client read %v, want 1011", err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if !strings.Contains(logged.String(), "handler bug") {
+		t.Errorf("log %q does not tell of the panic", logged.String())
+	}
+}
+
+// TestServeConnWithoutSocket serves a Conn over a pipe, which no event
+// loop can wait on: a goroutine reads it, with the same OnMessage.
+func TestServeConnWithoutSocket(t *testing.T) {
+	a, b := net.Pipe()
+	sc, err := conn.New(a, frame.Server, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := conn.New(b, frame.Client, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.CloseNow()
+	s := echoServer(nil)
+	defer s.Close()
+	if err := s.ServeConn(sc); err != nil {
+		t.Fatal(err)
+	}
+	echoOnce(t, c)
+}
+
+func TestShutdown(t *testing.T) {
+	before := settledGoroutines(0)
+	s := echoServer(nil)
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	served := make(chan error, 1)
+	go func() { served <- s.Serve(l) }()
+	var clients []*conn.Conn
+	for range 3 {
+		c := dial(t, "ws://"+l.Addr().String(), nil)
+		echoOnce(t, c)
+		clients = append(clients, c)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	errc := make(chan error, 1)
+	go func() { errc <- s.Shutdown(ctx) }()
+	for i, c := range clients {
+		_, _, err := c.Read(context.Background(), nil)
+		var ce *conn.CloseError
+		if !errors.As(err, &ce) || ce.Code != conn.CloseGoingAway {
+			t.Errorf("client %d read %v, want 1001", i, err)
+		}
+	}
+	if err := <-errc; err != nil {
+		t.Fatalf("Shutdown: %v", err)
+	}
+	if err := <-served; !errors.Is(err, eventloop.ErrServerClosed) {
+		t.Fatalf("Serve returned %v", err)
+	}
+	for _, c := range clients {
+		c.CloseNow()
+	}
+	if after := settledGoroutines(before); after > before {
+		buf := make([]byte, 1<<16)
+		t.Fatalf("%d goroutines after Shutdown, %d before:\n%s", after, before, buf[:runtime.Stack(buf, true)])
+	}
+}

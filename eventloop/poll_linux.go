@@ -1,0 +1,613 @@
+package eventloop
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/rfc6455/websocket/conn"
+	"github.com/rfc6455/websocket/internal/drive"
+)
+
+var (
+	errNotSocket    = errors.New("eventloop: not a TCP or Unix socket")
+	errTooManyFiles = syscall.EMFILE
+)
+
+// A poller is the set of event loops of a Server.
+type poller struct {
+	srv   *Server
+	loops []*loop
+	next  atomic.Uint32 // round robin over loops
+	wg    sync.WaitGroup
+}
+
+func newPoller(s *Server, n int) (*poller, error) {
+	p := &poller{srv: s}
+	for range n {
+		l, err := newLoop(p)
+		if err != nil {
+			p.stop()
+			return nil, err
+		}
+		p.loops = append(p.loops, l)
+	}
+	for _, l := range p.loops {
+		p.wg.Add(1)
+		go l.run()
+	}
+	return p, nil
+}
+
+// add hands c to one of the loops, or fails with errNotSocket if c is
+// not over a socket.
+func (p *poller) add(c *conn.Conn) error {
+	l := p.loops[p.next.Add(1)%uint32(len(p.loops))]
+	var f *fdConn
+	s, err := drive.Take(c, func(nc net.Conn) (drive.Transport, error) {
+		var err error
+		f, err = l.wrap(nc)
+		return f, err
+	})
+	if err != nil {
+		return err
+	}
+	f.c, f.s = c, s
+	return l.register(f)
+}
+
+func (p *poller) conns() []*conn.Conn {
+	var all []*conn.Conn
+	for _, l := range p.loops {
+		l.mu.Lock()
+		for _, f := range l.conns {
+			all = append(all, f.c)
+		}
+		l.mu.Unlock()
+	}
+	return all
+}
+
+// stop ends the loops and waits for them.
+func (p *poller) stop() {
+	for _, l := range p.loops {
+		l.mu.Lock()
+		l.stopping = true
+		l.mu.Unlock()
+		l.wake()
+	}
+	p.wg.Wait()
+	for _, l := range p.loops {
+		syscall.Close(l.epfd)
+		syscall.Close(l.wakeR)
+		syscall.Close(l.wakeW)
+	}
+}
+
+// A loop waits on one epoll instance for the sockets of its connections
+// and reads them when they are readable, on one goroutine.
+type loop struct {
+	p     *poller
+	epfd  int
+	wakeR int // a pipe whose read end is in epfd, to wake the loop
+	wakeW int
+
+	mu       sync.Mutex
+	conns    map[uint32]*fdConn // by id, which epoll events carry
+	lastID   uint32
+	pending  []*fdConn // registered, to be read once by the loop
+	stopping bool
+	tick     time.Duration // between keepalive ticks; 0 when none is needed
+
+	buf []byte // messages are read into it; used by the loop only
+}
+
+func newLoop(p *poller) (*loop, error) {
+	epfd, err := syscall.EpollCreate1(syscall.EPOLL_CLOEXEC)
+	if err != nil {
+		return nil, os.NewSyscallError("epoll_create1", err)
+	}
+	var fds [2]int
+	if err := syscall.Pipe2(fds[:], syscall.O_NONBLOCK|syscall.O_CLOEXEC); err != nil {
+		syscall.Close(epfd)
+		return nil, os.NewSyscallError("pipe2", err)
+	}
+	l := &loop{p: p, epfd: epfd, wakeR: fds[0], wakeW: fds[1], conns: make(map[uint32]*fdConn)}
+	ev := syscall.EpollEvent{Events: syscall.EPOLLIN, Fd: int32(l.wakeR), Pad: 0}
+	if err := syscall.EpollCtl(epfd, syscall.EPOLL_CTL_ADD, l.wakeR, &ev); err != nil {
+		syscall.Close(epfd)
+		syscall.Close(fds[0])
+		syscall.Close(fds[1])
+		return nil, os.NewSyscallError("epoll_ctl", err)
+	}
+	return l, nil
+}
+
+// wake makes the loop look at its pending work.
+func (l *loop) wake() {
+	syscall.Write(l.wakeW, []byte{0})
+}
+
+// wrap takes the socket of nc for the loop: it keeps a duplicate of the
+// descriptor and closes nc, which frees what the runtime kept for it.
+func (l *loop) wrap(nc net.Conn) (*fdConn, error) {
+	var sc syscall.Conn
+	switch nc := nc.(type) {
+	case *net.TCPConn:
+		sc = nc
+	case *net.UnixConn:
+		sc = nc
+	default:
+		return nil, errNotSocket
+	}
+	raw, err := sc.SyscallConn()
+	if err != nil {
+		return nil, errNotSocket
+	}
+	fd := -1
+	var dupErr error
+	if err := raw.Control(func(s uintptr) {
+		fd, dupErr = dupCloexec(int(s))
+	}); err != nil {
+		return nil, err
+	}
+	if dupErr != nil {
+		return nil, dupErr
+	}
+	f := &fdConn{loop: l, fd: fd, laddr: nc.LocalAddr(), raddr: nc.RemoteAddr()}
+	nc.Close()
+	return f, nil
+}
+
+func dupCloexec(fd int) (int, error) {
+	r, _, errno := syscall.Syscall(syscall.SYS_FCNTL, uintptr(fd), syscall.F_DUPFD_CLOEXEC, 0)
+	if errno != 0 {
+		return -1, os.NewSyscallError("fcntl", errno)
+	}
+	return int(r), nil
+}
+
+// register adds f to the loop, which reads it once at once, for what the
+// Conn may already hold, and then whenever its socket is readable.
+func (l *loop) register(f *fdConn) error {
+	l.mu.Lock()
+	if l.stopping {
+		l.mu.Unlock()
+		f.c.CloseNow()
+		return ErrServerClosed
+	}
+	for {
+		l.lastID++
+		if _, used := l.conns[l.lastID]; !used && l.lastID != 0 {
+			break
+		}
+	}
+	f.id = l.lastID
+	l.conns[f.id] = f
+	l.pending = append(l.pending, f)
+	if k := f.s.Keepalive(); k > 0 && (l.tick == 0 || k/4 < l.tick) {
+		l.tick = max(k/4, time.Millisecond)
+	}
+	l.mu.Unlock()
+	f.mu.Lock()
+	var err error
+	if !f.closed {
+		err = f.ctl(syscall.EPOLL_CTL_ADD, syscall.EPOLLIN|syscall.EPOLLRDHUP)
+	}
+	f.mu.Unlock()
+	if err != nil {
+		f.c.CloseNow()
+		return err
+	}
+	l.wake() // for pending, and for tick
+
+	return nil
+}
+
+func (l *loop) remove(f *fdConn) {
+	l.mu.Lock()
+	if l.conns[f.id] == f {
+		delete(l.conns, f.id)
+	}
+	l.mu.Unlock()
+}
+
+// run is the loop's goroutine.
+func (l *loop) run() {
+	defer l.p.wg.Done()
+	events := make([]syscall.EpollEvent, 256)
+	var nextTick time.Time
+	for {
+		l.mu.Lock()
+		tick, stopping, pending := l.tick, l.stopping, l.pending
+		l.pending = nil
+		l.mu.Unlock()
+		if stopping {
+			return
+		}
+		for _, f := range pending {
+			l.serve(f)
+		}
+		timeout := -1
+		if tick > 0 {
+			now := time.Now()
+			if nextTick.IsZero() {
+				nextTick = now.Add(tick)
+			}
+			if !now.Before(nextTick) {
+				l.keepalive()
+				nextTick = now.Add(tick)
+			}
+			timeout = int(time.Until(nextTick)/time.Millisecond) + 1
+		}
+		n, err := syscall.EpollWait(l.epfd, events, timeout)
+		if err != nil {
+			if err == syscall.EINTR {
+				continue
+			}
+			l.p.srv.logf("eventloop: epoll_wait: %v", err)
+			return
+		}
+		for i := range events[:n] {
+			ev := &events[i]
+			if ev.Pad == 0 {
+				var drain [64]byte
+				for {
+					if n, _ := syscall.Read(l.wakeR, drain[:]); n <= 0 {
+						break
+					}
+				}
+				continue
+			}
+			l.mu.Lock()
+			f := l.conns[uint32(ev.Pad)]
+			l.mu.Unlock()
+			if f == nil {
+				continue // closed since the event
+			}
+			if ev.Events&syscall.EPOLLOUT != 0 {
+				f.flush()
+			}
+			if ev.Events&(syscall.EPOLLIN|syscall.EPOLLRDHUP|syscall.EPOLLHUP|syscall.EPOLLERR) != 0 {
+				l.serve(f)
+			}
+		}
+	}
+}
+
+// serve reads f's Conn until nothing more has arrived, handing each
+// message to OnMessage.
+func (l *loop) serve(f *fdConn) {
+	f.inLoop.Store(true)
+	defer f.inLoop.Store(false)
+	for {
+		typ, msg, err := f.s.Read(l.buf[:0])
+		if err != nil {
+			return
+		}
+		l.p.srv.deliver(f.c, conn.MessageType(typ), msg)
+		l.buf = keepBuffer(l.buf, msg)
+	}
+}
+
+// keepalive ticks every connection that has keepalive on.
+func (l *loop) keepalive() {
+	var due []drive.Session
+	l.mu.Lock()
+	for _, f := range l.conns {
+		if f.s.Keepalive() > 0 {
+			due = append(due, f.s)
+		}
+	}
+	l.mu.Unlock()
+	for _, s := range due {
+		s.Tick()
+	}
+}
+
+// maxQueued is how many bytes of a connection's writes may wait for its
+// socket before a write must wait (or, on the loop, fails): a write is
+// queued whole if less than this waits, so a queue holds at most this
+// plus one write.
+const maxQueued = 1 << 20
+
+var errPeerNotReading = fmt.Errorf("eventloop: the peer reads too slowly: more than %d bytes wait to be written", maxQueued)
+
+// An fdConn is the drive.Transport of a Conn on a loop: a socket whose
+// reads never wait and whose writes queue what the socket does not take.
+type fdConn struct {
+	loop   *loop
+	c      *conn.Conn
+	s      drive.Session
+	laddr  net.Addr
+	raddr  net.Addr
+	fd     int
+	id     uint32
+	inLoop atomic.Bool // the loop is reading the Conn
+
+	mu        sync.Mutex // held over every system call on fd
+	closed    bool
+	writing   bool          // EPOLLOUT is asked for
+	queue     []byte        // written, not yet taken by the socket
+	room      chan struct{} // a write waiting for the queue to shrink; made by the first
+	wdeadline int64         // unix nanoseconds, or 0
+	werr      error         // the socket failed a write
+}
+
+func (f *fdConn) ctl(op int, events uint32) error {
+	ev := syscall.EpollEvent{Events: events, Fd: int32(f.fd), Pad: int32(f.id)}
+	if err := syscall.EpollCtl(f.loop.epfd, op, f.fd, &ev); err != nil {
+		return os.NewSyscallError("epoll_ctl", err)
+	}
+	return nil
+}
+
+// Read reads what has arrived, or returns drive.ErrWouldBlock.
+func (f *fdConn) Read(p []byte) (int, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.closed {
+		return 0, net.ErrClosed
+	}
+	for {
+		n, err := syscall.Read(f.fd, p)
+		switch err {
+		case nil:
+			if n == 0 && len(p) > 0 {
+				return 0, io.EOF
+			}
+			return n, nil
+		case syscall.EINTR:
+			continue
+		case syscall.EAGAIN:
+			return 0, drive.ErrWouldBlock
+		}
+		return 0, f.opError("read", err)
+	}
+}
+
+// Write writes p, queueing what the socket does not take.
+func (f *fdConn) Write(p []byte) (int, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for {
+		switch {
+		case f.closed:
+			return 0, net.ErrClosed
+		case f.werr != nil:
+			return 0, f.werr
+		case len(f.queue) == 0:
+			n, err := f.write(p)
+			if err != nil {
+				return n, err
+			}
+			if n < len(p) {
+				f.queue = append(f.queue, p[n:]...)
+				if err := f.wantWritable(true); err != nil {
+					return n, err
+				}
+			}
+			return len(p), nil
+		case len(f.queue) < maxQueued:
+			f.queue = append(f.queue, p...)
+			return len(p), nil
+		case f.inLoop.Load():
+			return 0, errPeerNotReading
+		}
+		if err := f.waitRoom(); err != nil {
+			return 0, err
+		}
+	}
+}
+
+// write writes what the socket takes of p without waiting. The caller
+// holds mu.
+func (f *fdConn) write(p []byte) (int, error) {
+	done := 0
+	for done < len(p) {
+		n, err := syscall.Write(f.fd, p[done:])
+		switch err {
+		case nil:
+			done += n
+			continue
+		case syscall.EINTR:
+			continue
+		case syscall.EAGAIN:
+			return done, nil
+		}
+		f.werr = f.opError("write", err)
+		return done, f.werr
+	}
+	return done, nil
+}
+
+// wantWritable asks epoll to report, or no longer to report, that the
+// socket is writable. The caller holds mu.
+func (f *fdConn) wantWritable(on bool) error {
+	if on == f.writing {
+		return nil
+	}
+	events := uint32(syscall.EPOLLIN | syscall.EPOLLRDHUP)
+	if on {
+		events |= syscall.EPOLLOUT
+	}
+	f.writing = on
+	return f.ctl(syscall.EPOLL_CTL_MOD, events)
+}
+
+// waitRoom waits until the queue shrinks, the connection closes or the
+// write deadline passes. The caller holds mu, which is released while it
+// waits.
+func (f *fdConn) waitRoom() error {
+	if f.room == nil {
+		f.room = make(chan struct{}, 1)
+	}
+	var timeout <-chan time.Time
+	if f.wdeadline != 0 {
+		d := time.Until(time.Unix(0, f.wdeadline))
+		if d <= 0 {
+			return f.opError("write", os.ErrDeadlineExceeded)
+		}
+		t := time.NewTimer(d)
+		defer t.Stop()
+		timeout = t.C
+	}
+	room := f.room
+	f.mu.Unlock()
+	select {
+	case <-room:
+	case <-timeout:
+	}
+	f.mu.Lock()
+	return nil
+}
+
+// signalRoom wakes a write waiting in waitRoom. The caller holds mu.
+func (f *fdConn) signalRoom() {
+	if f.room != nil {
+		select {
+		case f.room <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// flush writes what is queued, when the socket is writable.
+func (f *fdConn) flush() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.closed {
+		return
+	}
+	n, err := f.write(f.queue)
+	f.queue = f.queue[:copy(f.queue, f.queue[n:])]
+	if err != nil {
+		f.queue = nil
+	}
+	if len(f.queue) == 0 {
+		if cap(f.queue) > maxKeptBuffer {
+			f.queue = nil
+		}
+		if err == nil {
+			f.wantWritable(false)
+		}
+	}
+	f.signalRoom()
+}
+
+// Close closes the socket. What is still queued gets one last chance to
+// be written.
+func (f *fdConn) Close() error {
+	f.mu.Lock()
+	if f.closed {
+		f.mu.Unlock()
+		return net.ErrClosed
+	}
+	if len(f.queue) > 0 && f.werr == nil {
+		f.write(f.queue)
+	}
+	f.closed = true
+	f.queue = nil
+	// Closing the descriptor takes it out of the epoll set.
+	err := syscall.Close(f.fd)
+	f.signalRoom()
+	f.mu.Unlock()
+	f.loop.remove(f)
+	if err != nil {
+		return f.opError("close", err)
+	}
+	return nil
+}
+
+func (f *fdConn) opError(op string, err error) error {
+	if errno, ok := err.(syscall.Errno); ok {
+		err = os.NewSyscallError(op, errno)
+	}
+	return &net.OpError{Op: op, Net: f.laddr.Network(), Source: f.laddr, Addr: f.raddr, Err: err}
+}
+
+// LocalAddr implements net.Conn.
+func (f *fdConn) LocalAddr() net.Addr { return f.laddr }
+
+// RemoteAddr implements net.Conn.
+func (f *fdConn) RemoteAddr() net.Addr { return f.raddr }
+
+// SetDeadline implements net.Conn.
+func (f *fdConn) SetDeadline(t time.Time) error {
+	f.SetReadDeadline(t)
+	return f.SetWriteDeadline(t)
+}
+
+// SetReadDeadline implements net.Conn. Reads never wait, so there is
+// nothing for a read deadline to bound.
+func (f *fdConn) SetReadDeadline(time.Time) error { return nil }
+
+// SetWriteDeadline implements net.Conn: it bounds a write's wait for room
+// in the queue.
+func (f *fdConn) SetWriteDeadline(t time.Time) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if t.IsZero() {
+		f.wdeadline = 0
+	} else {
+		f.wdeadline = t.UnixNano()
+	}
+	f.signalRoom()
+	return nil
+}
+
+// Queued implements drive.Transport.
+func (f *fdConn) Queued() int64 {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return int64(len(f.queue))
+}
+
+// Raw implements drive.Transport.
+func (f *fdConn) Raw() syscall.RawConn { return (*rawConn)(f) }
+
+// A rawConn is an fdConn as a syscall.RawConn whose Read never waits.
+type rawConn fdConn
+
+func (r *rawConn) Control(fn func(fd uintptr)) error {
+	f := (*fdConn)(r)
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.closed {
+		return net.ErrClosed
+	}
+	fn(uintptr(f.fd))
+	return nil
+}
+
+func (r *rawConn) Read(fn func(fd uintptr) bool) error {
+	f := (*fdConn)(r)
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.closed {
+		return net.ErrClosed
+	}
+	if !fn(uintptr(f.fd)) {
+		return drive.ErrWouldBlock
+	}
+	return nil
+}
+
+func (r *rawConn) Write(fn func(fd uintptr) bool) error {
+	f := (*fdConn)(r)
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.closed {
+		return net.ErrClosed
+	}
+	if !fn(uintptr(f.fd)) {
+		return drive.ErrWouldBlock
+	}
+	return nil
+}
