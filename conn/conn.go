@@ -57,6 +57,7 @@ type Conn struct {
 	fin      bool // the data frame being received is final
 	driven   bool // a driver reads and waits for this Conn (driven.go)
 	draining bool // under a driver, failed and awaiting the peer's Close frame
+	drained  bool // under a driver, the last read took all the socket had
 	utf8     utf8check.Validator
 	inCtrl   bool // the frame being received is a control frame
 	ctrlOp   frame.Opcode

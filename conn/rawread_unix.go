@@ -8,6 +8,8 @@ import (
 	"os"
 	"sync"
 	"syscall"
+
+	"github.com/rfc6455/websocket/internal/drive"
 )
 
 // A Conn over a TCP or Unix socket holds no read buffer while it waits
@@ -61,8 +63,24 @@ func (c *Conn) takeReadBuffer() {
 	c.rbuf = *c.rbufp
 }
 
+// releaseReadBuffer gives the borrowed read buffer back, if c holds one.
+func (c *Conn) releaseReadBuffer() {
+	if c.rbufp != nil {
+		readBuffers.Put(c.rbufp)
+		c.rbufp, c.rbuf = nil, nil
+	}
+}
+
 // fillRaw is fill for a Conn that reads through raw.
 func (c *Conn) fillRaw() (int, error) {
+	if c.drained {
+		// A read that did not fill the buffer took all there was. Under a
+		// driver, whose level-triggered wait reports the socket again if
+		// more has come since, another read would only find nothing.
+		c.drained = false
+		c.releaseReadBuffer()
+		return 0, drive.ErrWouldBlock
+	}
 	c.rawErr = nil
 	if err := c.raw.Read(c.rawRead); err != nil {
 		return 0, err
@@ -88,12 +106,12 @@ func (c *Conn) readReady(fd uintptr) bool {
 		switch err {
 		case nil:
 			c.rend = n // fill sets it again
+			c.drained = c.driven && n > 0 && n < len(c.rbuf)
 			return true
 		case syscall.EINTR:
 			continue
 		case syscall.EAGAIN:
-			readBuffers.Put(c.rbufp)
-			c.rbufp, c.rbuf = nil, nil
+			c.releaseReadBuffer()
 			return false
 		}
 		c.rawErr = os.NewSyscallError("read", err)

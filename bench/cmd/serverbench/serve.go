@@ -7,7 +7,9 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"path/filepath"
 	"runtime"
+	"runtime/pprof"
 	"strings"
 )
 
@@ -22,6 +24,10 @@ type goMem struct {
 // serveMain is the child half, "serverbench serve NAME": it runs the Go
 // subject NAME on a loopback port until stdin ends, answering "mem"
 // lines on stdin. It returns the exit code.
+// profileEnv names a directory where each Go subject writes a CPU profile
+// of each run, SUBJECT.PID.cpu.pprof.
+const profileEnv = "SERVERBENCH_CPUPROFILE"
+
 func serveMain(args []string) int {
 	if len(args) != 1 {
 		fmt.Fprintln(os.Stderr, "usage: serverbench serve NAME")
@@ -44,6 +50,18 @@ func serveMain(args []string) int {
 			os.Exit(1)
 		}
 	}()
+	if dir := os.Getenv(profileEnv); dir != "" {
+		// A CPU profile of the whole life of the server, for finding where
+		// its time per message goes.
+		f, err := os.Create(filepath.Join(dir, fmt.Sprintf("%s.%d.cpu.pprof", s.name, os.Getpid())))
+		if err == nil {
+			pprof.StartCPUProfile(f)
+			defer func() {
+				pprof.StopCPUProfile()
+				f.Close()
+			}()
+		}
+	}
 	info, _ := json.Marshal(map[string]any{"runtime": runtime.Version(), "gomaxprocs": runtime.GOMAXPROCS(0)})
 	out := bufio.NewWriter(os.Stdout)
 	fmt.Fprintf(out, "ready %s %s\n", ln.Addr(), info)

@@ -34,6 +34,7 @@ var goSubjects = []goSubject{
 	{"ours-http", "server.Handler (Serve on a goroutine of its own, ServeHTTP returns)", serveHTTP((*echo.Server).OursHandler)},
 	{"ours-upgrade", "server.Upgrade in a net/http handler, serving in the handler's goroutine", serveHTTP((*echo.Server).Ours)},
 	{"ours-conn", "server.UpgradeConn, a goroutine per accepted net.Conn", serveConns((*echo.Server).OursConn)},
+	{"ours-eventloop", "eventloop.Server.Serve: epoll loops (GOMAXPROCS), OnMessage writes the echo", serveEventLoop},
 	{"gorilla", "gorilla/websocket Upgrader in a net/http handler, NextReader + WriteMessage", serveHTTP((*echo.Server).Gorilla)},
 	{"coder", "coder/websocket Accept in a net/http handler, Reader + Write", serveHTTP((*echo.Server).Coder)},
 	{"gobwas", "gobwas/ws UpgradeHTTP in a net/http handler, its frame functions", serveHTTP((*echo.Server).Gobwas)},
@@ -61,6 +62,11 @@ func serveConns(serve func(*echo.Server, net.Conn)) func(net.Listener) error {
 			go serve(s, nc)
 		}
 	}
+}
+
+// serveEventLoop serves on event loops until ln is closed.
+func serveEventLoop(ln net.Listener) error {
+	return (&echo.Server{}).OursEventLoop().Serve(ln)
 }
 
 func findGoSubject(name string) (goSubject, bool) {

@@ -28,6 +28,7 @@ import (
 	"github.com/lxzan/gws"
 
 	"github.com/rfc6455/websocket/conn"
+	"github.com/rfc6455/websocket/eventloop"
 	"github.com/rfc6455/websocket/server"
 )
 
@@ -76,6 +77,19 @@ func (s *Server) OursConn(nc net.Conn) {
 		return // UpgradeConn has answered and closed nc
 	}
 	s.oursEcho(c)
+}
+
+// OursEventLoop returns an eventloop.Server that echoes every message from
+// the loop that read it, with the options of the other servers of ours.
+func (s *Server) OursEventLoop() *eventloop.Server {
+	return &eventloop.Server{
+		Options: oursOptions,
+		OnMessage: func(c *conn.Conn, typ conn.MessageType, data []byte) {
+			if c.Write(context.Background(), typ, data) == nil {
+				s.Echoed.Add(1)
+			}
+		},
+	}
 }
 
 func (s *Server) oursEcho(c *conn.Conn) {
