@@ -84,7 +84,7 @@ func (p *poller) stop() {
 	}
 	p.wg.Wait()
 	for _, l := range p.loops {
-		syscall.Close(l.epfd)
+		l.epf.Close()
 		syscall.Close(l.wakeR)
 		syscall.Close(l.wakeW)
 	}
@@ -95,7 +95,9 @@ func (p *poller) stop() {
 type loop struct {
 	p     *poller
 	epfd  int
-	wakeR int // a pipe whose read end is in epfd, to wake the loop
+	epf   *os.File        // epfd, for waiting in the runtime's poller
+	raw   syscall.RawConn // of epf
+	wakeR int             // a pipe whose read end is in epfd, to wake the loop
 	wakeW int
 
 	mu       sync.Mutex
@@ -120,11 +122,25 @@ func newLoop(p *poller) (*loop, error) {
 	}
 	l := &loop{p: p, epfd: epfd, wakeR: fds[0], wakeW: fds[1], conns: make(map[uint32]*fdConn)}
 	ev := syscall.EpollEvent{Events: syscall.EPOLLIN, Fd: int32(l.wakeR), Pad: 0}
-	if err := syscall.EpollCtl(epfd, syscall.EPOLL_CTL_ADD, l.wakeR, &ev); err != nil {
+	err = syscall.EpollCtl(epfd, syscall.EPOLL_CTL_ADD, l.wakeR, &ev)
+	if err == nil {
+		err = syscall.SetNonblock(epfd, true)
+	}
+	if err != nil {
 		syscall.Close(epfd)
 		syscall.Close(fds[0])
 		syscall.Close(fds[1])
 		return nil, os.NewSyscallError("epoll_ctl", err)
+	}
+	// The loop's goroutine waits for epfd to become readable in the
+	// runtime's own poller, like any goroutine reading a socket, rather
+	// than in a blocking epoll_wait, which would hold an OS thread.
+	l.epf = os.NewFile(uintptr(epfd), "epoll")
+	if l.raw, err = l.epf.SyscallConn(); err != nil {
+		l.epf.Close()
+		syscall.Close(fds[0])
+		syscall.Close(fds[1])
+		return nil, err
 	}
 	return l, nil
 }
@@ -234,7 +250,7 @@ func (l *loop) run() {
 		for _, f := range pending {
 			l.serve(f)
 		}
-		timeout := -1
+		var deadline time.Time
 		if tick > 0 {
 			now := time.Now()
 			if nextTick.IsZero() {
@@ -244,14 +260,11 @@ func (l *loop) run() {
 				l.keepalive()
 				nextTick = now.Add(tick)
 			}
-			timeout = int(time.Until(nextTick)/time.Millisecond) + 1
+			deadline = nextTick
 		}
-		n, err := syscall.EpollWait(l.epfd, events, timeout)
+		n, err := l.wait(events, deadline)
 		if err != nil {
-			if err == syscall.EINTR {
-				continue
-			}
-			l.p.srv.logf("eventloop: epoll_wait: %v", err)
+			l.p.srv.logf("eventloop: %v", err)
 			return
 		}
 		for i := range events[:n] {
@@ -277,6 +290,37 @@ func (l *loop) run() {
 			if ev.Events&(syscall.EPOLLIN|syscall.EPOLLRDHUP|syscall.EPOLLHUP|syscall.EPOLLERR) != 0 {
 				l.serve(f)
 			}
+		}
+	}
+}
+
+// wait returns the events ready, waiting until some are or until
+// deadline, if it is not zero.
+func (l *loop) wait(events []syscall.EpollEvent, deadline time.Time) (int, error) {
+	n, err := epollWait(l.epfd, events)
+	if n > 0 || err != nil {
+		return n, err
+	}
+	l.epf.SetReadDeadline(deadline)
+	rerr := l.raw.Read(func(uintptr) bool {
+		n, err = epollWait(l.epfd, events)
+		return n > 0 || err != nil
+	})
+	if rerr != nil && !errors.Is(rerr, os.ErrDeadlineExceeded) {
+		return 0, rerr
+	}
+	return n, err
+}
+
+// epollWait returns the events ready on epfd without waiting.
+func epollWait(epfd int, events []syscall.EpollEvent) (int, error) {
+	for {
+		n, err := syscall.EpollWait(epfd, events, 0)
+		if err != syscall.EINTR {
+			if err != nil {
+				return 0, os.NewSyscallError("epoll_wait", err)
+			}
+			return n, nil
 		}
 	}
 }
