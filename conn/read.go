@@ -44,6 +44,9 @@ func (c *Conn) Read(ctx context.Context, buf []byte) (MessageType, []byte, error
 		return 0, buf, err
 	}
 	defer c.rlock.unlock()
+	if c.driven {
+		return 0, buf, errDriven
+	}
 	if m, ok := c.nextKept(); ok {
 		return m.typ, m.appendTo(buf), nil
 	}
@@ -69,6 +72,9 @@ func (c *Conn) Read(ctx context.Context, buf []byte) (MessageType, []byte, error
 	c.noteBatch()
 	return typ, out, nil
 }
+
+// errDriven is what Read and Reader return on a Conn that a driver reads.
+var errDriven = errors.New("conn: this Conn is read by an event loop (eventloop.Server), not by Read or Reader")
 
 // keepPartial keeps part, the message a Read had received when its
 // context ended, for the next Read. If reading had grown the caller's
@@ -151,6 +157,9 @@ func (c *Conn) Reader(ctx context.Context) (MessageType, io.Reader, error) {
 		return 0, nil, err
 	}
 	defer c.rlock.unlock()
+	if c.driven {
+		return 0, nil, errDriven
+	}
 	if m, ok := c.nextKept(); ok {
 		// Close made the message reader stale, and no kept message uses it.
 		return m.typ, bytes.NewReader(m.data), nil

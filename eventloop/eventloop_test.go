@@ -290,12 +290,11 @@ func TestLoopDropsPeerThatDoesNotRead(t *testing.T) {
 }
 
 // TestKeepalive checks that the loop's ticks ping a silent peer that
-// answers, and fail one that does not.
+// answers, and fail one that does not. The first server allows answers
+// two seconds, so that a busy machine does not fail the test.
 func TestKeepalive(t *testing.T) {
-	opts, conns, closed := opened(conn.Options{KeepaliveInterval: 20 * time.Millisecond})
-	url := start(t, echoServer(opts), "listener")
-
-	alive := dial(t, url, nil)
+	opts, conns, closed := opened(conn.Options{KeepaliveInterval: 20 * time.Millisecond, KeepaliveTimeout: 2 * time.Second})
+	alive := dial(t, start(t, echoServer(opts), "listener"), nil)
 	<-conns
 	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
 	defer cancel()
@@ -311,7 +310,8 @@ func TestKeepalive(t *testing.T) {
 	default:
 	}
 
-	dial(t, url, nil) // never reads, so never answers
+	opts, conns, closed = opened(conn.Options{KeepaliveInterval: 20 * time.Millisecond, KeepaliveTimeout: 100 * time.Millisecond})
+	dial(t, start(t, echoServer(opts), "listener"), nil) // never reads, so never answers
 	<-conns
 	select {
 	case err := <-closed:
@@ -426,4 +426,23 @@ func TestShutdown(t *testing.T) {
 		buf := make([]byte, 1<<16)
 		t.Fatalf("%d goroutines after Shutdown, %d before:\n%s", after, before, buf[:runtime.Stack(buf, true)])
 	}
+}
+
+// TestReadServedConn checks that the application cannot read a Conn the
+// loop reads: Read and Reader say so, and the connection goes on.
+func TestReadServedConn(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("elsewhere a goroutine reads the Conn with Read")
+	}
+	opts, conns, _ := opened(conn.Options{})
+	c := dial(t, start(t, echoServer(opts), "listener"), nil)
+	sc := <-conns
+	echoOnce(t, c) // the loop has it
+	if _, _, err := sc.Read(context.Background(), nil); err == nil || !strings.Contains(err.Error(), "event loop") {
+		t.Errorf("Read of a served Conn: %v", err)
+	}
+	if _, _, err := sc.Reader(context.Background()); err == nil || !strings.Contains(err.Error(), "event loop") {
+		t.Errorf("Reader of a served Conn: %v", err)
+	}
+	echoOnce(t, c)
 }

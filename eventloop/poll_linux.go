@@ -107,7 +107,8 @@ type loop struct {
 	stopping bool
 	tick     time.Duration // between keepalive ticks; 0 when none is needed
 
-	buf []byte // messages are read into it; used by the loop only
+	buf []byte          // messages are read into it; used by the loop only
+	due []drive.Session // for keepalive; used by the loop only
 }
 
 func newLoop(p *poller) (*loop, error) {
@@ -252,13 +253,8 @@ func (l *loop) run() {
 		}
 		var deadline time.Time
 		if tick > 0 {
-			now := time.Now()
 			if nextTick.IsZero() {
-				nextTick = now.Add(tick)
-			}
-			if !now.Before(nextTick) {
-				l.keepalive()
-				nextTick = now.Add(tick)
+				nextTick = time.Now().Add(tick)
 			}
 			deadline = nextTick
 		}
@@ -290,6 +286,12 @@ func (l *loop) run() {
 			if ev.Events&(syscall.EPOLLIN|syscall.EPOLLRDHUP|syscall.EPOLLHUP|syscall.EPOLLERR) != 0 {
 				l.serve(f)
 			}
+		}
+		// Ticks come after reading what is ready, so that a pong that has
+		// arrived counts before keepalive judges the peer silent.
+		if tick > 0 && !time.Now().Before(nextTick) {
+			l.keepalive()
+			nextTick = time.Now().Add(tick)
 		}
 	}
 }
@@ -341,8 +343,10 @@ func (l *loop) serve(f *fdConn) {
 }
 
 // keepalive ticks every connection that has keepalive on.
+// The sessions are gathered first, since a tick may end a connection,
+// which takes it out of conns under mu.
 func (l *loop) keepalive() {
-	var due []drive.Session
+	due := l.due[:0]
 	l.mu.Lock()
 	for _, f := range l.conns {
 		if f.s.Keepalive() > 0 {
@@ -350,9 +354,11 @@ func (l *loop) keepalive() {
 		}
 	}
 	l.mu.Unlock()
-	for _, s := range due {
+	for i, s := range due {
 		s.Tick()
+		due[i] = nil
 	}
+	l.due = due
 }
 
 // maxQueued is how many bytes of a connection's writes may wait for its
