@@ -106,6 +106,7 @@ type loop struct {
 	pending  []*fdConn // registered, to be read once by the loop
 	stopping bool
 	tick     time.Duration // between keepalive ticks; 0 when none is needed
+	laddr    net.Addr      // the local address of the last connection wrapped
 
 	buf []byte          // messages are read into it; used by the loop only
 	due []drive.Session // for keepalive; used by the loop only
@@ -177,9 +178,24 @@ func (l *loop) wrap(nc net.Conn) (*fdConn, error) {
 	if dupErr != nil {
 		return nil, dupErr
 	}
-	f := &fdConn{loop: l, fd: fd, laddr: nc.LocalAddr(), raddr: nc.RemoteAddr()}
+	f := &fdConn{loop: l, fd: int32(fd), laddr: l.localAddr(nc.LocalAddr()), raddr: nc.RemoteAddr()}
 	nc.Close()
 	return f, nil
+}
+
+// localAddr returns a, or an equal address a connection of the loop
+// already holds: the connections of one listener share their local
+// address.
+func (l *loop) localAddr(a net.Addr) net.Addr {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if last, ok := l.laddr.(*net.TCPAddr); ok {
+		if ta, ok := a.(*net.TCPAddr); ok && ta.Port == last.Port && ta.Zone == last.Zone && ta.IP.Equal(last.IP) {
+			return last
+		}
+	}
+	l.laddr = a
+	return a
 }
 
 func dupCloexec(fd int) (int, error) {
@@ -371,28 +387,36 @@ var errPeerNotReading = fmt.Errorf("eventloop: the peer reads too slowly: more t
 
 // An fdConn is the drive.Transport of a Conn on a loop: a socket whose
 // reads never wait and whose writes queue what the socket does not take.
+// Every connection has one, so what only a connection that was ever
+// refused a write needs is in a backlog made then.
 type fdConn struct {
-	loop   *loop
-	c      *conn.Conn
-	s      drive.Session
-	laddr  net.Addr
-	raddr  net.Addr
-	fd     int
-	id     uint32
-	inLoop atomic.Bool // the loop is reading the Conn
+	loop  *loop
+	c     *conn.Conn
+	s     drive.Session
+	laddr net.Addr
+	raddr net.Addr
 
 	mu        sync.Mutex // held over every system call on fd
+	b         *backlog   // nil until the socket first refuses a write
+	wdeadline int64      // unix nanoseconds, or 0
+	fd        int32
+	id        uint32
+	inLoop    atomic.Bool // the loop is reading the Conn
 	closed    bool
-	writing   bool          // EPOLLOUT is asked for
-	queue     []byte        // written, not yet taken by the socket
-	room      chan struct{} // a write waiting for the queue to shrink; made by the first
-	wdeadline int64         // unix nanoseconds, or 0
-	werr      error         // the socket failed a write
+	writing   bool // EPOLLOUT is asked for
+}
+
+// A backlog is what an fdConn's writes left for later. Guarded by the
+// fdConn's mu.
+type backlog struct {
+	queue []byte        // written, not yet taken by the socket
+	room  chan struct{} // wakes a write waiting for the queue to shrink
+	err   error         // the socket failed a write
 }
 
 func (f *fdConn) ctl(op int, events uint32) error {
-	ev := syscall.EpollEvent{Events: events, Fd: int32(f.fd), Pad: int32(f.id)}
-	if err := syscall.EpollCtl(f.loop.epfd, op, f.fd, &ev); err != nil {
+	ev := syscall.EpollEvent{Events: events, Fd: f.fd, Pad: int32(f.id)}
+	if err := syscall.EpollCtl(f.loop.epfd, op, int(f.fd), &ev); err != nil {
 		return os.NewSyscallError("epoll_ctl", err)
 	}
 	return nil
@@ -406,7 +430,7 @@ func (f *fdConn) Read(p []byte) (int, error) {
 		return 0, net.ErrClosed
 	}
 	for {
-		n, err := syscall.Read(f.fd, p)
+		n, err := syscall.Read(int(f.fd), p)
 		switch err {
 		case nil:
 			if n == 0 && len(p) > 0 {
@@ -427,25 +451,27 @@ func (f *fdConn) Write(p []byte) (int, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	for {
-		switch {
-		case f.closed:
+		if f.closed {
 			return 0, net.ErrClosed
-		case f.werr != nil:
-			return 0, f.werr
-		case len(f.queue) == 0:
+		}
+		b := f.b
+		switch {
+		case b == nil || (len(b.queue) == 0 && b.err == nil):
 			n, err := f.write(p)
 			if err != nil {
 				return n, err
 			}
 			if n < len(p) {
-				f.queue = append(f.queue, p[n:]...)
+				f.backlog().queue = append(f.b.queue, p[n:]...)
 				if err := f.wantWritable(true); err != nil {
 					return n, err
 				}
 			}
 			return len(p), nil
-		case len(f.queue) < maxQueued:
-			f.queue = append(f.queue, p...)
+		case b.err != nil:
+			return 0, b.err
+		case len(b.queue) < maxQueued:
+			b.queue = append(b.queue, p...)
 			return len(p), nil
 		case f.inLoop.Load():
 			return 0, errPeerNotReading
@@ -456,12 +482,21 @@ func (f *fdConn) Write(p []byte) (int, error) {
 	}
 }
 
+// backlog returns f's backlog, making it on first use. The caller holds
+// mu.
+func (f *fdConn) backlog() *backlog {
+	if f.b == nil {
+		f.b = new(backlog)
+	}
+	return f.b
+}
+
 // write writes what the socket takes of p without waiting. The caller
 // holds mu.
 func (f *fdConn) write(p []byte) (int, error) {
 	done := 0
 	for done < len(p) {
-		n, err := syscall.Write(f.fd, p[done:])
+		n, err := syscall.Write(int(f.fd), p[done:])
 		switch err {
 		case nil:
 			done += n
@@ -471,8 +506,8 @@ func (f *fdConn) write(p []byte) (int, error) {
 		case syscall.EAGAIN:
 			return done, nil
 		}
-		f.werr = f.opError("write", err)
-		return done, f.werr
+		f.backlog().err = f.opError("write", err)
+		return done, f.b.err
 	}
 	return done, nil
 }
@@ -495,8 +530,9 @@ func (f *fdConn) wantWritable(on bool) error {
 // write deadline passes. The caller holds mu, which is released while it
 // waits.
 func (f *fdConn) waitRoom() error {
-	if f.room == nil {
-		f.room = make(chan struct{}, 1)
+	b := f.b
+	if b.room == nil {
+		b.room = make(chan struct{}, 1)
 	}
 	var timeout <-chan time.Time
 	if f.wdeadline != 0 {
@@ -508,10 +544,9 @@ func (f *fdConn) waitRoom() error {
 		defer t.Stop()
 		timeout = t.C
 	}
-	room := f.room
 	f.mu.Unlock()
 	select {
-	case <-room:
+	case <-b.room:
 	case <-timeout:
 	}
 	f.mu.Lock()
@@ -520,9 +555,9 @@ func (f *fdConn) waitRoom() error {
 
 // signalRoom wakes a write waiting in waitRoom. The caller holds mu.
 func (f *fdConn) signalRoom() {
-	if f.room != nil {
+	if f.b != nil && f.b.room != nil {
 		select {
-		case f.room <- struct{}{}:
+		case f.b.room <- struct{}{}:
 		default:
 		}
 	}
@@ -532,17 +567,18 @@ func (f *fdConn) signalRoom() {
 func (f *fdConn) flush() {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if f.closed {
+	b := f.b
+	if f.closed || b == nil {
 		return
 	}
-	n, err := f.write(f.queue)
-	f.queue = f.queue[:copy(f.queue, f.queue[n:])]
+	n, err := f.write(b.queue)
+	b.queue = b.queue[:copy(b.queue, b.queue[n:])]
 	if err != nil {
-		f.queue = nil
+		b.queue = nil
 	}
-	if len(f.queue) == 0 {
-		if cap(f.queue) > maxKeptBuffer {
-			f.queue = nil
+	if len(b.queue) == 0 {
+		if cap(b.queue) > maxKeptBuffer {
+			b.queue = nil
 		}
 		if err == nil {
 			f.wantWritable(false)
@@ -559,13 +595,13 @@ func (f *fdConn) Close() error {
 		f.mu.Unlock()
 		return net.ErrClosed
 	}
-	if len(f.queue) > 0 && f.werr == nil {
-		f.write(f.queue)
+	if b := f.b; b != nil && len(b.queue) > 0 && b.err == nil {
+		f.write(b.queue)
+		b.queue = nil
 	}
 	f.closed = true
-	f.queue = nil
 	// Closing the descriptor takes it out of the epoll set.
-	err := syscall.Close(f.fd)
+	err := syscall.Close(int(f.fd))
 	f.signalRoom()
 	f.mu.Unlock()
 	f.loop.remove(f)
@@ -616,7 +652,10 @@ func (f *fdConn) SetWriteDeadline(t time.Time) error {
 func (f *fdConn) Queued() int64 {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	return int64(len(f.queue))
+	if f.b == nil {
+		return 0
+	}
+	return int64(len(f.b.queue))
 }
 
 // Raw implements drive.Transport.
