@@ -45,6 +45,11 @@
 // Options.ReadLimit bytes if less), so later reads still return the
 // messages the peer sent before its Close frame, then the close error.
 //
+// A Conn handed to package eventloop is read by its event loop, which
+// passes each message to a function: Read and Reader then return an
+// error saying so, and Close returns once its Close frame is written,
+// leaving the rest of the closing handshake to the loop.
+//
 // # Writing, and replies gathered into one write
 //
 // [Conn.Write] sends a message in one frame and [Conn.Writer] streams one
