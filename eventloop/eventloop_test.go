@@ -446,3 +446,35 @@ func TestReadServedConn(t *testing.T) {
 	}
 	echoOnce(t, c)
 }
+
+// TestBackpressurePolicy checks that Options.MaxBufferedAmount counts
+// what waits in the loop's queue: with BackpressureError, writes to a
+// peer that reads nothing fail with ErrBufferFull once the bound is
+// reached, and the connection stays usable.
+func TestBackpressurePolicy(t *testing.T) {
+	const limit = 256 << 10
+	opts, conns, _ := opened(conn.Options{MaxBufferedAmount: limit, OnBackpressure: conn.BackpressureError})
+	c := dial(t, start(t, echoServer(opts), "listener"), &client.Options{Conn: conn.Options{ReadLimit: 64 << 20}})
+	sc := <-conns
+	msg := bytes.Repeat([]byte("b"), 64<<10)
+	var err error
+	sent := 0
+	for sent < 1<<10 {
+		if err = sc.Write(context.Background(), conn.Binary, msg); err != nil {
+			break
+		}
+		sent++
+		if q := sc.BufferedAmount(); q > limit+int64(len(msg)) {
+			t.Fatalf("BufferedAmount %d past the bound %d and one write", q, limit)
+		}
+	}
+	if !errors.Is(err, conn.ErrBufferFull) {
+		t.Fatalf("after %d writes of 64 KiB to a peer reading nothing: %v, want ErrBufferFull", sent, err)
+	}
+	for range sent {
+		if _, _, err := c.Read(context.Background(), nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	echoOnce(t, c) // still usable
+}
