@@ -2,25 +2,29 @@
 # Interoperability checks of permessage-deflate (RFC 7692) against real
 # peers: Node's ws as client and as server, and headless Chromium as
 # client, with context takeover on, each no-context-takeover variant, and
-# window-size limits, asked for by either side; our client against a
+# window-size limits, asked for by either side; the same against our echo
+# server on package eventloop's event loops; our client against a
 # Socket.IO server, with and without compression; and the ws command
 # (cmd/ws) against the ws echo server. Needs Go, Node (20 or
 # later) with npm, and apt-get if /usr/bin/chromium is missing. Builds and
-# starts the Go and ws echo servers on 127.0.0.1, runs every check, prints
-# a summary table and exits non-zero if anything failed. Everything it
-# starts is bounded in time and stopped on exit.
+# starts the Go (goroutine and event-loop) and ws echo servers on
+# 127.0.0.1, runs every check, prints a summary table and exits non-zero
+# if anything failed. Everything it starts is bounded in time and stopped
+# on exit.
 #
 #   bash interop/run.sh
 #
-# INTEROP_GO_PORT, INTEROP_WS_PORT and INTEROP_SIO_PORT (default 18100,
-# 18101 and 18102) choose the ports; CHROMIUM the browser binary (default /usr/bin/chromium, which is
-# installed from Debian's chromium package if missing).
+# INTEROP_GO_PORT, INTEROP_WS_PORT, INTEROP_SIO_PORT and
+# INTEROP_EVENTLOOP_PORT (default 18100, 18101, 18102 and 18103) choose
+# the ports; CHROMIUM the browser binary (default /usr/bin/chromium, which
+# is installed from Debian's chromium package if missing).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/.." && pwd)
 go_port=${INTEROP_GO_PORT:-18100}
 ws_port=${INTEROP_WS_PORT:-18101}
 sio_port=${INTEROP_SIO_PORT:-18102}
+el_port=${INTEROP_EVENTLOOP_PORT:-18103}
 export CHROMIUM=${CHROMIUM:-/usr/bin/chromium}
 
 # Every step after the Chromium install shares one time budget.
@@ -75,7 +79,7 @@ serve() {
   local name=$1 port=$2
   shift 2
   if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
-    echo "port $port is already in use; set INTEROP_GO_PORT / INTEROP_WS_PORT / INTEROP_SIO_PORT" >&2
+    echo "port $port is already in use; set INTEROP_GO_PORT / INTEROP_WS_PORT / INTEROP_SIO_PORT / INTEROP_EVENTLOOP_PORT" >&2
     exit 1
   fi
   timeout "$((budget + 10))" "$@" >"$work/$name.log" 2>&1 &
@@ -94,6 +98,11 @@ serve() {
 step "starting the Go echo server on 127.0.0.1:$go_port and the ws one on 127.0.0.1:$ws_port"
 serve go-server "$go_port" "$work/server" -addr "127.0.0.1:$go_port"
 serve ws-server "$ws_port" node "$here/node/server.js" "$ws_port"
+# The same endpoints on the event loops: /takeover and the rest through
+# eventloop.Server.Serve, /http/takeover and the rest through net/http and
+# eventloop.Server.ServeHTTP.
+step "starting the Go echo server on event loops on 127.0.0.1:$el_port"
+serve go-eventloop "$el_port" "$work/server" -addr "127.0.0.1:$el_port" -eventloop
 step "starting the Socket.IO server on 127.0.0.1:$sio_port"
 serve socketio-server "$sio_port" node "$here/node/socketio-server.js" "$sio_port" "$((budget + 10))"
 
@@ -151,15 +160,17 @@ level-9|/level-9||permessage-deflate
 default-threshold|/default-threshold||permessage-deflate
 default-threshold-no-takeover|/default-threshold-no-takeover||permessage-deflate; server_no_context_takeover; client_no_context_takeover'
 
-# go_client SERVER PORT CASES runs the Go client through the cases.
+# go_client SERVER PORT CASES [PREFIX] runs the Go client through the
+# cases, with PREFIX before every path and (without its slash) every
+# variant's name.
 go_client() {
-  local server=$1 port=$2 cases=$3 variant path flags expect status
+  local server=$1 port=$2 cases=$3 prefix=${4:-} variant path flags expect status
   local -a flagv
   while IFS='|' read -r variant path flags expect; do
     read -ra flagv <<<"$flags"
     status=0
-    timeout "$(left 90)" "$work/client" -url "ws://127.0.0.1:$port$path" "${flagv[@]}" -expect "$expect" \
-      -label "go-client $server $variant" -timeout 60s >"$work/case.log" 2>&1 || status=$?
+    timeout "$(left 90)" "$work/client" -url "ws://127.0.0.1:$port$prefix$path" "${flagv[@]}" -expect "$expect" \
+      -label "go-client $server ${prefix:+${prefix#/}/}$variant" -timeout 60s >"$work/case.log" 2>&1 || status=$?
     cat "$work/case.log" >>"$work/go-client-$server.log"
     record "$work/case.log" "go-client" "$status"
   done <<<"$cases"
@@ -169,14 +180,24 @@ step "our client and our server (the baseline)"
 go_client go-server "$go_port" "$go_cases
 $go_server_only"
 
-step "ws client against our server"
+step "our client and our server on event loops, through Serve and through ServeHTTP (/http/...)"
+go_client go-eventloop "$el_port" "$go_cases
+$go_server_only"
+go_client go-eventloop "$el_port" "$go_cases
+$go_server_only" /http
+
+# The ws client and Chromium meet the event loops both ways in; one
+# browser, a page per server and way.
+step "ws client against our servers"
 status=0
-(cd "$here/node" && timeout "$(left 120)" node client.js "ws://127.0.0.1:$go_port") >"$work/ws-client.log" 2>&1 || status=$?
+(cd "$here/node" && timeout "$(left 120)" node client.js "ws://127.0.0.1:$go_port" \
+  "go-eventloop=ws://127.0.0.1:$el_port" "go-eventloop=ws://127.0.0.1:$el_port/http") >"$work/ws-client.log" 2>&1 || status=$?
 record "$work/ws-client.log" ws-client "$status"
 
-step "Chromium against our server"
+step "Chromium against our servers"
 status=0
-(cd "$here/node" && timeout "$(left 120)" node browser.js "http://127.0.0.1:$go_port") >"$work/chromium.log" 2>&1 || status=$?
+(cd "$here/node" && timeout "$(left 120)" node browser.js "http://127.0.0.1:$go_port" \
+  "go-eventloop=http://127.0.0.1:$el_port" "go-eventloop=http://127.0.0.1:$el_port/http") >"$work/chromium.log" 2>&1 || status=$?
 record "$work/chromium.log" chromium "$status"
 
 step "our client against the ws server"
@@ -220,22 +241,22 @@ done
 # The summary: one row per case, with the wire size over the payload size
 # of the chat messages and of the 1.1 MiB binary, client→server/server→client.
 echo
-printf '%-10s %-10s %-36s %-5s %s\n' client server variant ok 'wire/payload c2s/s2c (or the failure)'
-printf '%-10s %-10s %-36s %-5s %s\n' ------ ------ ------- -- -------------------------------------
+printf '%-10s %-12s %-41s %-5s %s\n' client server variant ok 'wire/payload c2s/s2c (or the failure)'
+printf '%-10s %-12s %-41s %-5s %s\n' ------ ------ ------- -- -------------------------------------
 awk '{ note = ""; for (i = 6; i <= NF; i++) note = note (i > 6 ? " " : "") $i;
-       printf "%-10s %-10s %-36s %-5s %s\n", $2, $3, $4, $5, note }' "$results"
+       printf "%-10s %-12s %-41s %-5s %s\n", $2, $3, $4, $5, note }' "$results"
 total=$(wc -l <"$results")
 failed=$(awk '$5 == "FAIL"' "$results" | wc -l)
 echo
 echo "interop: $((total - failed)) passed, $failed failed"
 
 if [ "$failed" -gt 0 ]; then
-  for log in go-client-go-server ws-client chromium go-client-ws-server go-client-socketio; do
+  for log in go-client-go-server go-client-go-eventloop ws-client chromium go-client-ws-server go-client-socketio; do
     [ -f "$work/$log.log" ] || continue
     if grep -q 'FAIL' "$work/$log.log"; then
       echo
       echo "== $log: the failing cases"
-      awk '/^[a-z-]+ [a-z-]+ [a-z0-9-]+: /{ block = "" } { block = block $0 "\n" }
+      awk '/^[a-z-]+ [a-z-]+ [a-z0-9/-]+: /{ block = "" } { block = block $0 "\n" }
            /^RESULT .* FAIL/{ printf "%s", block; block = "" }' "$work/$log.log"
     fi
   done
@@ -255,7 +276,7 @@ if [ "$failed" -gt 0 ]; then
     echo "== a checker that failed without a verdict (last 30 lines of its log)"
     tail -n 30 "$log"
   done
-  for log in go-server ws-server socketio-server; do
+  for log in go-server go-eventloop ws-server socketio-server; do
     echo
     echo "== $log log (last 40 lines)"
     tail -n 40 "$work/$log.log"

@@ -51,4 +51,18 @@ const WS_SERVER_VARIANTS = {
   'no-takeover-window-9': { serverNoContextTakeover: true, clientNoContextTakeover: true, serverMaxWindowBits: 9, clientMaxWindowBits: 9 },
 };
 
-module.exports = { GO_SERVER_VARIANTS, WS_CLIENT_OFFERS, WS_SERVER_VARIANTS };
+// targets reads a checker's arguments, one per server: [NAME=]URL, the
+// server's name for the RESULT lines (go-server if none) and its base URL,
+// whose path, if any, prefixes every endpoint (echo.EventLoop serves its
+// variants through net/http under /http). The variants' names get the
+// same prefix, so that /http/takeover is "http/takeover" in the table.
+function targets(args) {
+  return args.map((arg) => {
+    const m = /^([\w.+-]+)=(.*)$/.exec(arg);
+    const base = (m ? m[2] : arg).replace(/\/+$/, '');
+    const path = new URL(base).pathname.replace(/^\/+/, '');
+    return { server: m ? m[1] : 'go-server', base, prefix: path ? path + '/' : '' };
+  });
+}
+
+module.exports = { GO_SERVER_VARIANTS, WS_CLIENT_OFFERS, WS_SERVER_VARIANTS, targets };

@@ -4,7 +4,9 @@ import (
 	"context"
 	"io"
 	"log"
+	"net"
 	"net/http/httptest"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -87,8 +89,39 @@ func TestRunAgainstEcho(t *testing.T) {
 		srv.Shutdown(context.Background())
 		ts.Close()
 	})
-	base := "ws" + strings.TrimPrefix(ts.URL, "http")
+	runAgainst(t, "ws"+strings.TrimPrefix(ts.URL, "http"))
+}
 
+// TestRunAgainstEventLoop runs the same against the echo server on
+// package eventloop, through each way into its loops.
+func TestRunAgainstEventLoop(t *testing.T) {
+	if testing.Short() {
+		t.Skip("sends megabytes per case")
+	}
+	if runtime.GOOS != "linux" {
+		t.Skip("the event-loop echo server peeks at request lines with Linux system calls")
+	}
+	if err := echo.CheckKernelCounts(); err != nil {
+		t.Logf("the kernel cannot count bytes here, Conn.Stats does: %v", err)
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &echo.EventLoop{Logger: log.New(io.Discard, "", 0)}
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(l) }()
+	t.Cleanup(func() {
+		srv.Shutdown(context.Background())
+		<-served
+	})
+	base := "ws://" + l.Addr().String()
+	t.Run("Serve", func(t *testing.T) { runAgainst(t, base) })
+	t.Run("ServeHTTP", func(t *testing.T) { runAgainst(t, base+echo.HTTPPrefix) })
+}
+
+// runAgainst runs our client's check against the echo server at base.
+func runAgainst(t *testing.T, base string) {
 	tests := []struct {
 		name    string
 		path    string

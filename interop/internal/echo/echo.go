@@ -1,6 +1,7 @@
 // Package echo is the echo server that the interoperability checks run
 // against: one WebSocket endpoint per permessage-deflate variant, each
-// echoing every message with its type.
+// echoing every message with its type. Server serves them with a
+// goroutine per connection, EventLoop on package eventloop's event loops.
 //
 // The protocol the checkers rely on:
 //
@@ -14,10 +15,12 @@
 //     these before and after a run of messages to see how much they
 //     shrank on the wire in each direction. shortUncompressed, if
 //     true, says that the server sends short messages uncompressed.
-//   - Every other message is echoed. Even-numbered messages (from 0) are
-//     read whole with Conn.Read and written with Conn.Write; odd ones are
-//     streamed through Conn.Reader and Conn.Writer in writes of varying
-//     sizes, so both paths of the library meet the peer.
+//   - Every other message is echoed. Server reads even-numbered
+//     messages (from 0) whole with Conn.Read and writes them with
+//     Conn.Write; odd ones it streams through Conn.Reader and Conn.Writer
+//     in writes of varying sizes, so both paths of the library meet the
+//     peer. EventLoop gets each whole in OnMessage and echoes it with
+//     Conn.Write.
 package echo
 
 import (
@@ -47,6 +50,22 @@ type Variant struct {
 	// so that short messages go uncompressed between compressed ones;
 	// otherwise every message is compressed, however short.
 	DefaultThreshold bool
+}
+
+// Options returns the server options of the variant's endpoint, the same
+// for both echo servers.
+func (v Variant) Options() *server.Options {
+	threshold := -1
+	if v.DefaultThreshold {
+		threshold = 0
+	}
+	return &server.Options{
+		Compression: v.Compression,
+		Conn: conn.Options{
+			CompressionLevel:     v.Level,
+			CompressionThreshold: threshold,
+		},
+	}
 }
 
 // Variants are the endpoints the server offers.
@@ -102,19 +121,9 @@ type Server struct {
 func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
 	for _, v := range Variants {
-		threshold := -1
-		if v.DefaultThreshold {
-			threshold = 0
-		}
 		h := &server.Handler{
-			Options: &server.Options{
-				Compression: v.Compression,
-				Conn: conn.Options{
-					CompressionLevel:     v.Level,
-					CompressionThreshold: threshold,
-				},
-			},
-			Serve: func(c *conn.Conn, r *http.Request) { s.serve(v, c, r) },
+			Options: v.Options(),
+			Serve:   func(c *conn.Conn, r *http.Request) { s.serve(v, c, r) },
 		}
 		s.handlers = append(s.handlers, h)
 		mux.Handle("/"+v.Name, h)
