@@ -37,12 +37,14 @@ func selectCases(t *testing.T) []wstest.Case {
 func TestServerConformance(t *testing.T) {
 	s := httptest.NewServer(subject.EchoHandler())
 	defer s.Close()
-	c := &wstest.Client{
-		URL:      "ws" + strings.TrimPrefix(s.URL, "http"),
-		Agent:    "rfc6455-websocket",
-		Cases:    selectCases(t),
-		Parallel: 4,
-	}
+	runServerCases(t, "ws"+strings.TrimPrefix(s.URL, "http"), "rfc6455-websocket")
+}
+
+// runServerCases runs the catalogue against the echo server at url and
+// checks the results.
+func runServerCases(t *testing.T, url, agent string) {
+	t.Helper()
+	c := &wstest.Client{URL: url, Agent: agent, Cases: selectCases(t), Parallel: 4}
 	results, err := c.Run(context.Background())
 	if err != nil {
 		t.Fatal(err)
@@ -94,15 +96,7 @@ func TestEventLoopConformance(t *testing.T) {
 				go s.Serve(l)
 				url = "ws://" + l.Addr().String()
 			}
-			c := &wstest.Client{URL: url, Agent: "rfc6455-websocket-eventloop", Cases: selectCases(t), Parallel: 4}
-			results, err := c.Run(context.Background())
-			if err != nil {
-				t.Fatal(err)
-			}
-			if len(results) != len(c.Cases) {
-				t.Fatalf("%d results for %d cases", len(results), len(c.Cases))
-			}
-			checkResults(t, results)
+			runServerCases(t, url, "rfc6455-websocket-eventloop")
 		})
 	}
 }

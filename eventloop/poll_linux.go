@@ -675,20 +675,15 @@ func (r *rawConn) Control(fn func(fd uintptr)) error {
 	return nil
 }
 
-func (r *rawConn) Read(fn func(fd uintptr) bool) error {
-	f := (*fdConn)(r)
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if f.closed {
-		return net.ErrClosed
-	}
-	if !fn(uintptr(f.fd)) {
-		return drive.ErrWouldBlock
-	}
-	return nil
-}
+// Read calls fn once: reads never wait under a loop.
+func (r *rawConn) Read(fn func(fd uintptr) bool) error { return r.once(fn) }
 
-func (r *rawConn) Write(fn func(fd uintptr) bool) error {
+// Write calls fn once, like Read.
+func (r *rawConn) Write(fn func(fd uintptr) bool) error { return r.once(fn) }
+
+// once calls fn with the descriptor and returns drive.ErrWouldBlock if fn
+// asked to wait.
+func (r *rawConn) once(fn func(fd uintptr) bool) error {
 	f := (*fdConn)(r)
 	f.mu.Lock()
 	defer f.mu.Unlock()
