@@ -66,7 +66,7 @@ func (c *Conn) Close(code CloseCode, reason string) error {
 	// One deadline for the whole wait, whether a reader or Close itself
 	// sees the peer's Close frame.
 	deadline := time.Now().Add(c.opts.CloseTimeout)
-	if c.driven {
+	if c.driven.Load() {
 		c.closeDriven(deadline)
 		return nil
 	}
@@ -377,7 +377,7 @@ func (c *Conn) scanForClose() (bool, error) {
 			c.inCtrl, c.ctrlOp, c.ctrlLen = op.IsControl(), op, 0
 		case frame.EventPayload:
 			if isClose {
-				c.ctrlLen += copy(c.ctrlBuffer()[c.ctrlLen:], chunk)
+				c.ctrlLen += uint8(copy(c.ctrlBuffer()[c.ctrlLen:], chunk))
 			}
 		case frame.EventEnd:
 			if isClose {
@@ -445,11 +445,12 @@ func (c *Conn) shutdown() {
 	if c.keepalive != nil {
 		c.keepalive.Stop()
 	}
+	nc := c.nc // a driver may have replaced it under mu (take)
 	c.mu.Unlock()
 	if t := c.corkTimer.Load(); t != nil {
 		t.Stop()
 	}
-	c.nc.Close()
+	nc.Close()
 	c.rwatch.release()
 	c.wwatch.release()
 	if c.opts.OnClose != nil {

@@ -55,16 +55,15 @@ type Conn struct {
 	msgSize  int64
 	msgFrags int
 	fin      bool // the data frame being received is final
-	driven   bool // a driver reads and waits for this Conn (driven.go)
 	draining bool // under a driver, failed and awaiting the peer's Close frame
 	drained  bool // under a driver, the last read took all the socket had
 	utf8     utf8check.Validator
 	inCtrl   bool // the frame being received is a control frame
 	ctrlOp   frame.Opcode
 	resume   bool                           // the message being read was cut by a context
+	ctrlLen  uint8                          // of the control frame's payload in ctrl
 	ctrl     *[frame.MaxControlPayload]byte // made by the first control frame with a payload
-	ctrlLen  int
-	partial  []byte // message Read had received when its context ended
+	partial  []byte                         // message Read had received when its context ended
 	mr       messageReader
 	progress int // payload bytes since the last sign of life, for keepalive
 
@@ -86,8 +85,7 @@ type Conn struct {
 	pendingPing  atomic.Bool
 	ctrlMu       sync.Mutex                     // guards pong and pongLen
 	pong         *[frame.MaxControlPayload]byte // made by the first ping
-	pongLen      int
-	lastActivity atomic.Int64 // unix nanoseconds of the last sign of life (see alive)
+	lastActivity atomic.Int64                   // unix nanoseconds of the last sign of life (see alive)
 
 	// Corking (cork.go). cork and corkPayload are guarded by wframe.
 	batching    atomic.Bool // the reader holds a whole frame it has not returned
@@ -104,12 +102,14 @@ type Conn struct {
 	threshold       int
 
 	closeSent   atomic.Bool // a Close frame was sent, or is being sent
+	driven      atomic.Bool // a driver reads and waits for this Conn (driven.go)
 	awaitingEOF atomic.Bool // a client waits for the server to close TCP
 
 	// Closing. Guarded by mu.
 	mu          sync.Mutex
 	peerClose   *CloseError
 	closeRcvd   bool      // the peer's Close frame arrived
+	pongLen     uint8     // guarded by ctrlMu, not mu
 	sentCode    CloseCode // of the Close frame sent
 	sentReason  string
 	failure     error // why the connection was failed or closed locally
@@ -120,6 +120,8 @@ type Conn struct {
 	hasKept     atomic.Bool   // kept is not empty; read without mu
 
 	stats connStats
+
+	transport drive.Transport // nc, once driven is set
 }
 
 // New returns a Conn for nc, an established connection whose opening
@@ -245,10 +247,10 @@ func (c *Conn) BufferedAmount() int64 { return c.buffered.Load() + c.queued() }
 
 // queued returns what a driver's transport holds of what was written.
 func (c *Conn) queued() int64 {
-	if !c.driven {
+	if !c.driven.Load() {
 		return 0
 	}
-	return c.nc.(drive.Transport).Queued()
+	return c.transport.Queued()
 }
 
 // Subprotocol returns the subprotocol the opening handshake agreed on, or

@@ -148,7 +148,7 @@ func (c *Conn) releaseCork() {
 // armCorkTimer starts the bound on how long the first gathered frame
 // waits. The caller holds wframe.
 func (c *Conn) armCorkTimer() {
-	if c.driven {
+	if c.driven.Load() {
 		return // the driver reads until nothing is left, which flushes
 	}
 	if t := c.corkTimer.Load(); t != nil {

@@ -3,6 +3,7 @@
 package conn
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net"
@@ -30,7 +31,12 @@ func init() { drive.Take = take }
 // A session is a Conn as a driver sees it.
 type session Conn
 
-// take implements drive.Take.
+// take implements drive.Take. It holds rlock, so that nothing reads
+// while the network connection changes, and wframe, so that nothing
+// writes; a write in progress (a greeting sent by an OnOpen hook, say) is
+// waited for, up to CloseTimeout. The change itself is made under mu,
+// which shutdown also takes to find what to close, so that a Conn closed
+// meanwhile closes the transport too.
 func take(x any, wrap func(net.Conn) (drive.Transport, error)) (drive.Session, error) {
 	c, ok := x.(*Conn)
 	if !ok {
@@ -40,28 +46,33 @@ func take(x any, wrap func(net.Conn) (drive.Transport, error)) (drive.Session, e
 		return nil, errors.New("conn: a Conn that is being read cannot be handed to a driver")
 	}
 	defer c.rlock.unlock()
-	if c.driven || c.State() != Open {
-		return nil, errors.New("conn: only an open Conn that no driver holds can be handed to one")
+	if c.driven.Load() {
+		return nil, errors.New("conn: the Conn is already driven")
 	}
-	if !c.wframe.tryLock() {
-		return nil, errors.New("conn: a Conn that is being written cannot be handed to a driver")
+	ctx, cancel := context.WithTimeout(context.Background(), c.opts.CloseTimeout)
+	defer cancel()
+	if err := c.wframe.lock(ctx, c); err != nil {
+		return nil, fmt.Errorf("conn: waiting for a write to end before handing the Conn to a driver: %w", err)
 	}
-	defer c.wframe.unlock()
+	defer c.unlockFrame()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.isShut() {
+		return nil, errClosed
+	}
 	t, err := wrap(c.nc)
 	if err != nil {
 		return nil, err
 	}
-	c.nc = t
+	c.nc, c.transport = t, t
 	if c.raw != nil {
 		c.raw = t.Raw()
 	}
-	c.driven = true
-	c.mu.Lock()
+	c.driven.Store(true)
 	if c.keepalive != nil {
 		c.keepalive.Stop()
 		c.keepalive = nil
 	}
-	c.mu.Unlock()
 	return (*session)(c), nil
 }
 
@@ -92,6 +103,9 @@ func (s *session) Read(buf []byte) (int, []byte, error) {
 	}
 	return 0, buf, c.readFailed(err)
 }
+
+// MaxBuffered implements drive.Session.
+func (s *session) MaxBuffered() int64 { return s.opts.MaxBufferedAmount }
 
 // Keepalive implements drive.Session.
 func (s *session) Keepalive() time.Duration { return s.opts.KeepaliveInterval }

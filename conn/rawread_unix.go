@@ -106,7 +106,7 @@ func (c *Conn) readReady(fd uintptr) bool {
 		switch err {
 		case nil:
 			c.rend = n // fill sets it again
-			c.drained = c.driven && n > 0 && n < len(c.rbuf)
+			c.drained = c.driven.Load() && n > 0 && n < len(c.rbuf)
 			return true
 		case syscall.EINTR:
 			continue

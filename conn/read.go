@@ -44,7 +44,7 @@ func (c *Conn) Read(ctx context.Context, buf []byte) (MessageType, []byte, error
 		return 0, buf, err
 	}
 	defer c.rlock.unlock()
-	if c.driven {
+	if c.driven.Load() {
 		return 0, buf, errDriven
 	}
 	if m, ok := c.nextKept(); ok {
@@ -157,7 +157,7 @@ func (c *Conn) Reader(ctx context.Context) (MessageType, io.Reader, error) {
 		return 0, nil, err
 	}
 	defer c.rlock.unlock()
-	if c.driven {
+	if c.driven.Load() {
 		return 0, nil, errDriven
 	}
 	if m, ok := c.nextKept(); ok {
@@ -350,7 +350,7 @@ func (c *Conn) advance(dst *[]byte) (readEvent, []byte, error) {
 			}
 		case frame.EventPayload:
 			if c.inCtrl {
-				c.ctrlLen += copy(c.ctrlBuffer()[c.ctrlLen:], chunk)
+				c.ctrlLen += uint8(copy(c.ctrlBuffer()[c.ctrlLen:], chunk))
 				continue
 			}
 			if c.compressed {
@@ -617,7 +617,7 @@ func (c *Conn) control(op frame.Opcode, payload []byte) error {
 		if c.pong == nil {
 			c.pong = new([frame.MaxControlPayload]byte)
 		}
-		c.pongLen = copy(c.pong[:], payload)
+		c.pongLen = uint8(copy(c.pong[:], payload))
 		c.ctrlMu.Unlock()
 		c.pendingPong.Store(true)
 		c.flushControl()
@@ -658,7 +658,7 @@ func (c *Conn) violation(code CloseCode, reason string, cause error) error {
 func (c *Conn) fail(pe *frame.ProtocolError, await bool) error {
 	c.setFailure(pe)
 	if c.sendClose(pe.Code, pe.Reason) && await {
-		if c.driven {
+		if c.driven.Load() {
 			return c.failDriven(pe)
 		}
 		c.awaitClose(time.Now().Add(c.opts.CloseTimeout))

@@ -39,18 +39,21 @@
 //
 // # Writing
 //
-// Writes may come from OnMessage or from any goroutine, and never wait
-// for the peer on a loop: what the socket does not take at once is queued
-// and written when the socket becomes writable, and counts in
-// Conn.BufferedAmount (and so under Options.Conn.MaxBufferedAmount).
-// Replies to a batch of messages that arrived together go out in one
-// write. A write is queued whole while less than 1 MiB waits; past that,
-// a write from another goroutine waits for the queue to drain (bounded by
-// its context and Options.Conn.WriteTimeout), and a write from OnMessage
-// (any write while the loop is reading that connection) fails and closes
-// the connection, since its peer is not reading and the loop cannot wait
-// for it. Memory per connection is so bounded by the
-// queue and one write.
+// Writes may come from OnMessage or from any goroutine, to any
+// connection, and never wait for a peer: what the socket does not take at
+// once is queued and written when the socket becomes writable, and counts
+// in Conn.BufferedAmount (and so under Options.Conn.MaxBufferedAmount,
+// whose BackpressureError and BackpressureClose policies apply as for any
+// Conn). Replies to a batch of messages that arrived together go out in
+// one write. A write is queued whole while less than 1 MiB (or
+// MaxBufferedAmount, if larger) waits; a write that finds more waiting
+// fails and ends the connection, since its peer is not reading. Memory
+// per connection is so bounded by the queue and one write. A program that
+// pushes more than that to slow peers watches BufferedAmount, or sets
+// MaxBufferedAmount with BackpressureError and tries again later.
+//
+// A write from OnMessage still waits for a message another goroutine is
+// writing to the same connection through Conn.Writer to end.
 //
 // # Closing
 //
@@ -59,7 +62,10 @@
 // completes the handshake (or CloseTimeout ends it). The end of every
 // connection is reported by conn.Options.OnClose. [Server.Shutdown]
 // sends 1001 Going Away to every connection and waits for them;
-// [Server.Close] closes them at once.
+// [Server.Close] closes them at once. Neither may be called from
+// OnMessage or a hook running on a loop, since both wait for the loops
+// to end. A connection closed with writes still queued keeps its socket
+// open up to 5 seconds more to send them, its Close frame last.
 //
 // Keepalive (conn.Options.KeepaliveInterval) runs on the loops' ticks, a
 // quarter of the shortest interval apart, not on a timer per connection.

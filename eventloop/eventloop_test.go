@@ -7,9 +7,12 @@ import (
 	"fmt"
 	"net"
 	"net/http/httptest"
+	"os"
 	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -212,36 +215,22 @@ func opened(o conn.Options) (*server.Options, chan *conn.Conn, chan error) {
 	return &server.Options{Conn: o}, conns, closed
 }
 
-// TestWriterWaitsForSlowPeer writes from a goroutine to a peer that does
-// not read: once the socket and the queue are full, the writes wait
-// (BufferedAmount shows what is queued), and they all arrive, in order,
-// when the peer reads.
-func TestWriterWaitsForSlowPeer(t *testing.T) {
+// TestWritesQueueForSlowPeer writes from a goroutine to a peer that
+// does not read yet: the writes return at once, BufferedAmount shows what
+// waits, and everything arrives, in order, when the peer reads.
+func TestWritesQueueForSlowPeer(t *testing.T) {
 	for _, path := range paths {
 		t.Run(path, func(t *testing.T) {
 			opts, conns, _ := opened(conn.Options{})
-			s := echoServer(opts)
-			c := dial(t, start(t, s, path), &client.Options{Conn: conn.Options{ReadLimit: 64 << 20}})
+			c := dial(t, start(t, echoServer(opts), path), nil)
 			sc := <-conns
-			const n, size = 8, 4 << 20
-			wrote := make(chan error, 1)
-			go func() {
-				for i := range n {
-					if err := sc.Write(context.Background(), conn.Binary, bytes.Repeat([]byte{byte(i)}, size)); err != nil {
-						wrote <- err
-						return
-					}
+			// 16 × 64 KiB: more than loopback's socket buffers take at first,
+			// less than the bound on what may wait.
+			const n, size = 16, 64 << 10
+			for i := range n {
+				if err := sc.Write(context.Background(), conn.Binary, bytes.Repeat([]byte{byte(i)}, size)); err != nil {
+					t.Fatal(err)
 				}
-				wrote <- nil
-			}()
-			time.Sleep(200 * time.Millisecond)
-			select {
-			case err := <-wrote:
-				t.Fatalf("%d MiB written to a peer that reads nothing (err %v)", n*size>>20, err)
-			default:
-			}
-			if q := sc.BufferedAmount(); q < 1<<20 {
-				t.Errorf("BufferedAmount %d while the writer waits, want at least 1 MiB queued", q)
 			}
 			for i := range n {
 				_, msg, err := c.Read(context.Background(), nil)
@@ -252,13 +241,36 @@ func TestWriterWaitsForSlowPeer(t *testing.T) {
 					t.Fatalf("message %d: %d bytes of %d", i, len(msg), msg[0])
 				}
 			}
-			if err := <-wrote; err != nil {
-				t.Fatal(err)
+			deadline := time.Now().Add(5 * time.Second)
+			for sc.BufferedAmount() != 0 && time.Now().Before(deadline) {
+				time.Sleep(time.Millisecond)
 			}
 			if q := sc.BufferedAmount(); q != 0 {
 				t.Errorf("BufferedAmount %d after the peer read everything", q)
 			}
 		})
+	}
+}
+
+// TestWriterToPeerThatDoesNotRead writes from a goroutine to a peer that
+// never reads: the writes never wait, and once more than the bound waits
+// the connection ends with an error saying why.
+func TestWriterToPeerThatDoesNotRead(t *testing.T) {
+	opts, conns, closed := opened(conn.Options{})
+	dial(t, start(t, echoServer(opts), "listener"), nil)
+	sc := <-conns
+	msg := bytes.Repeat([]byte("w"), 256<<10)
+	var err error
+	for range 1000 {
+		if err = sc.Write(context.Background(), conn.Binary, msg); err != nil {
+			break
+		}
+	}
+	if err == nil || !strings.Contains(err.Error(), "reads too slowly") {
+		t.Fatalf("writes to a peer that reads nothing: %v", err)
+	}
+	if err := <-closed; err == nil || !strings.Contains(err.Error(), "reads too slowly") {
+		t.Fatalf("the connection ended with %v", err)
 	}
 }
 
@@ -477,4 +489,223 @@ func TestBackpressurePolicy(t *testing.T) {
 		}
 	}
 	echoOnce(t, c) // still usable
+}
+
+// TestBroadcastToSlowPeer writes, from OnMessage, to another connection
+// whose peer reads nothing: the loop never waits for it, so the slow
+// connection is dropped and the others keep being served.
+func TestBroadcastToSlowPeer(t *testing.T) {
+	opts, conns, closed := opened(conn.Options{})
+	big := bytes.Repeat([]byte("b"), 256<<10)
+	var slow atomic.Pointer[conn.Conn]
+	s := &eventloop.Server{
+		Options: opts,
+		Loops:   1,
+		OnMessage: func(c *conn.Conn, typ conn.MessageType, data []byte) {
+			if sc := slow.Load(); sc != nil && string(data) == "push" {
+				sc.Write(context.Background(), conn.Binary, big)
+			}
+			c.Write(context.Background(), typ, data)
+		},
+	}
+	url := start(t, s, "listener")
+	dial(t, url, nil) // never reads
+	slow.Store(<-conns)
+	pusher := dial(t, url, nil)
+	<-conns
+	other := dial(t, url, nil)
+	<-conns
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	for i := 0; ; i++ {
+		if err := pusher.Write(ctx, conn.Text, []byte("push")); err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := pusher.Read(ctx, nil); err != nil {
+			t.Fatalf("push %d: %v", i, err)
+		}
+		select {
+		case err := <-closed:
+			if !strings.Contains(err.Error(), "reads too slowly") {
+				t.Fatalf("the slow connection ended with %v", err)
+			}
+			echoOnce(t, other)
+			return
+		default:
+		}
+	}
+}
+
+// TestPeerCloseWithRepliesQueued closes from the client while most of
+// the server's replies still wait in its queue (the client's receive
+// buffer is small): the server's answering Close frame follows them, so
+// the client reads the replies and a clean close.
+func TestPeerCloseWithRepliesQueued(t *testing.T) {
+	const n, size = 16, 512 << 10
+	blob := bytes.Repeat([]byte("q"), size)
+	s := &eventloop.Server{
+		Options: &server.Options{Conn: conn.Options{MaxBufferedAmount: 2 * n * size}},
+		OnMessage: func(c *conn.Conn, typ conn.MessageType, data []byte) {
+			for range n {
+				if err := c.Write(context.Background(), conn.Binary, blob); err != nil {
+					t.Errorf("reply: %v", err)
+				}
+			}
+		},
+	}
+	c := dial(t, start(t, s, "listener"), &client.Options{
+		Conn:        conn.Options{ReadLimit: 64 << 20},
+		DialContext: smallReceiveBuffer,
+	})
+	if err := c.Write(context.Background(), conn.Text, []byte("send")); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(100 * time.Millisecond) // the replies are written, mostly queued
+	if err := c.Close(conn.CloseNormalClosure, "bye"); err != nil {
+		t.Fatal(err)
+	}
+	var err error
+	for err == nil {
+		_, _, err = c.Read(context.Background(), nil)
+	}
+	var ce *conn.CloseError
+	if !errors.As(err, &ce) || ce.Code != conn.CloseNormalClosure {
+		t.Fatalf("after its Close the client read %v, want the server's answer 1000", err)
+	}
+}
+
+// smallReceiveBuffer dials with a 16 KiB receive buffer, so that what a
+// server writes waits on its side.
+func smallReceiveBuffer(ctx context.Context, network, addr string) (net.Conn, error) {
+	d := net.Dialer{Control: func(_, _ string, rc syscall.RawConn) error {
+		var serr error
+		err := rc.Control(func(fd uintptr) {
+			serr = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, 16<<10)
+		})
+		return errors.Join(err, serr)
+	}}
+	return d.DialContext(ctx, network, addr)
+}
+
+// TestServeConnDuringWrite hands a Conn to the server while another
+// goroutine is in the middle of writing to it (a greeting larger than
+// the sockets hold): the hand-over waits for the write, and both the
+// greeting and the echo arrive.
+func TestServeConnDuringWrite(t *testing.T) {
+	greeting := bytes.Repeat([]byte("hello "), 2<<20)
+	s := echoServer(nil)
+	defer s.Close()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	served := make(chan error, 1)
+	go func() {
+		nc, err := l.Accept()
+		if err != nil {
+			served <- err
+			return
+		}
+		sc, _, err := server.UpgradeConn(nc, nil)
+		if err != nil {
+			served <- err
+			return
+		}
+		go sc.Write(context.Background(), conn.Text, greeting)
+		time.Sleep(50 * time.Millisecond) // the write fills the sockets and waits
+		served <- s.ServeConn(sc)
+	}()
+	c := dial(t, "ws://"+l.Addr().String(), &client.Options{Conn: conn.Options{ReadLimit: 64 << 20}})
+	time.Sleep(100 * time.Millisecond)
+	if _, msg, err := c.Read(context.Background(), nil); err != nil || !bytes.Equal(msg, greeting) {
+		t.Fatalf("greeting: %d bytes, %v", len(msg), err)
+	}
+	if err := <-served; err != nil {
+		t.Fatalf("ServeConn: %v", err)
+	}
+	echoOnce(t, c)
+}
+
+// TestCloseRaces closes the server while connections arrive, and while
+// they are closed as they are handed over: every connection that opened
+// is closed, and no descriptor is left open.
+func TestCloseRaces(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("counts descriptors in /proc")
+	}
+	before := openFiles(t)
+	var opened, closed atomic.Int32
+	for round := range 30 {
+		s := echoServer(&server.Options{Conn: conn.Options{
+			OnOpen:  func(c *conn.Conn) { opened.Add(1) },
+			OnClose: func(*conn.Conn, conn.CloseCode, error) { closed.Add(1) },
+		}})
+		hs := httptest.NewServer(s)
+		url := "ws" + strings.TrimPrefix(hs.URL, "http")
+		var wg sync.WaitGroup
+		for range 4 {
+			wg.Go(func() {
+				c, _, err := client.Dial(context.Background(), url, nil)
+				if err == nil {
+					c.CloseNow()
+				}
+			})
+		}
+		if round%2 == 0 {
+			time.Sleep(time.Duration(round) * 100 * time.Microsecond)
+		}
+		s.Close()
+		wg.Wait()
+		hs.Close()
+		s.Close() // a second Close does nothing
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for closed.Load() != opened.Load() && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if o, c := opened.Load(), closed.Load(); o != c {
+		t.Errorf("%d connections opened, %d closed", o, c)
+	}
+	if after := openFiles(t); after > before {
+		t.Errorf("%d descriptors open, %d before", after, before)
+	}
+}
+
+// TestSecondCloseKeepsOtherFiles closes a server twice, with pipes of the
+// application's opened in between on the lowest free descriptors, which
+// include those the loops had: the pipes still work.
+func TestSecondCloseKeepsOtherFiles(t *testing.T) {
+	s := echoServer(nil)
+	echoOnce(t, dial(t, start(t, s, "listener"), nil))
+	s.Close()
+	var pipes [][2]*os.File
+	for range 16 {
+		r, w, err := os.Pipe()
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer r.Close()
+		defer w.Close()
+		pipes = append(pipes, [2]*os.File{r, w})
+	}
+	s.Close()
+	for i, p := range pipes {
+		if _, err := p[1].Write([]byte("x")); err != nil {
+			t.Fatalf("pipe %d after a second Close: %v", i, err)
+		}
+		var b [1]byte
+		if _, err := p[0].Read(b[:]); err != nil {
+			t.Fatalf("pipe %d after a second Close: %v", i, err)
+		}
+	}
+}
+
+func openFiles(t *testing.T) int {
+	t.Helper()
+	entries, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return len(entries)
 }

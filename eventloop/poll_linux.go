@@ -22,10 +22,11 @@ var (
 
 // A poller is the set of event loops of a Server.
 type poller struct {
-	srv   *Server
-	loops []*loop
-	next  atomic.Uint32 // round robin over loops
-	wg    sync.WaitGroup
+	srv      *Server
+	loops    []*loop
+	next     atomic.Uint32 // round robin over loops
+	wg       sync.WaitGroup
+	stopOnce sync.Once
 }
 
 func newPoller(s *Server, n int) (*poller, error) {
@@ -58,7 +59,10 @@ func (p *poller) add(c *conn.Conn) error {
 	if err != nil {
 		return err
 	}
+	f.mu.Lock()
 	f.c, f.s = c, s
+	f.limit = max(maxQueued, int(min(s.MaxBuffered(), 1<<40)))
+	f.mu.Unlock()
 	return l.register(f)
 }
 
@@ -74,20 +78,41 @@ func (p *poller) conns() []*conn.Conn {
 	return all
 }
 
-// stop ends the loops and waits for them.
+// stop ends the loops, waits for them, closes every connection they
+// still hold, and closes their descriptors. Only the first call does
+// anything.
 func (p *poller) stop() {
-	for _, l := range p.loops {
-		l.mu.Lock()
-		l.stopping = true
-		l.mu.Unlock()
-		l.wake()
-	}
-	p.wg.Wait()
-	for _, l := range p.loops {
-		l.epf.Close()
-		syscall.Close(l.wakeR)
-		syscall.Close(l.wakeW)
-	}
+	p.stopOnce.Do(func() {
+		for _, l := range p.loops {
+			l.mu.Lock()
+			l.stopping = true
+			l.wakeLocked()
+			l.mu.Unlock()
+		}
+		p.wg.Wait()
+		for _, c := range p.conns() {
+			c.CloseNow()
+		}
+		for _, l := range p.loops {
+			l.mu.Lock()
+			left := make([]*fdConn, 0, len(l.conns))
+			for _, f := range l.conns {
+				left = append(left, f) // lingering, or added since
+			}
+			l.mu.Unlock()
+			for _, f := range left {
+				f.mu.Lock()
+				f.closeFD()
+				f.mu.Unlock()
+			}
+			l.mu.Lock()
+			l.closedFDs = true
+			l.epf.Close()
+			syscall.Close(l.wakeR)
+			syscall.Close(l.wakeW)
+			l.mu.Unlock()
+		}
+	})
 }
 
 // A loop waits on one epoll instance for the sockets of its connections
@@ -100,13 +125,14 @@ type loop struct {
 	wakeR int             // a pipe whose read end is in epfd, to wake the loop
 	wakeW int
 
-	mu       sync.Mutex
-	conns    map[uint32]*fdConn // by id, which epoll events carry
-	lastID   uint32
-	pending  []*fdConn // registered, to be read once by the loop
-	stopping bool
-	tick     time.Duration // between keepalive ticks; 0 when none is needed
-	laddr    net.Addr      // the local address of the last connection wrapped
+	mu        sync.Mutex
+	conns     map[uint32]*fdConn // by id, which epoll events carry
+	lastID    uint32
+	pending   []*fdConn // registered, to be read once by the loop
+	stopping  bool
+	closedFDs bool          // epfd and the pipe are closed
+	tick      time.Duration // between keepalive ticks; 0 when none is needed
+	laddr     net.Addr      // the local address of the last connection wrapped
 
 	buf []byte          // messages are read into it; used by the loop only
 	due []drive.Session // for keepalive; used by the loop only
@@ -147,9 +173,12 @@ func newLoop(p *poller) (*loop, error) {
 	return l, nil
 }
 
-// wake makes the loop look at its pending work.
-func (l *loop) wake() {
-	syscall.Write(l.wakeW, []byte{0})
+// wakeLocked makes the loop look at its pending work. The caller holds
+// mu, under which stop closes the pipe.
+func (l *loop) wakeLocked() {
+	if !l.closedFDs {
+		syscall.Write(l.wakeW, []byte{0})
+	}
 }
 
 // wrap takes the socket of nc for the loop: it keeps a duplicate of the
@@ -178,9 +207,34 @@ func (l *loop) wrap(nc net.Conn) (*fdConn, error) {
 	if dupErr != nil {
 		return nil, dupErr
 	}
-	f := &fdConn{loop: l, fd: int32(fd), laddr: l.localAddr(nc.LocalAddr()), raddr: nc.RemoteAddr()}
+	f := &fdConn{loop: l, fd: int32(fd), laddr: l.localAddr(nc.LocalAddr()), raddr: nc.RemoteAddr(), limit: maxQueued}
 	nc.Close()
+	// In the epoll set from the start, so that a write the socket refuses
+	// can ask for writability at once; events before register are skipped
+	// (and, level-triggered, reported again).
+	if err := l.add(f); err != nil {
+		syscall.Close(fd)
+		return nil, err
+	}
 	return f, nil
+}
+
+// add gives f an id no connection of the loop has and puts its socket in
+// the epoll set, unless the loop is stopping.
+func (l *loop) add(f *fdConn) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.stopping {
+		return ErrServerClosed
+	}
+	for {
+		l.lastID++
+		if _, used := l.conns[l.lastID]; !used && l.lastID != 0 {
+			break
+		}
+	}
+	f.id = l.lastID
+	return f.ctl(syscall.EPOLL_CTL_ADD, syscall.EPOLLIN|syscall.EPOLLRDHUP)
 }
 
 // localAddr returns a, or an equal address a connection of the loop
@@ -215,31 +269,13 @@ func (l *loop) register(f *fdConn) error {
 		f.c.CloseNow()
 		return ErrServerClosed
 	}
-	for {
-		l.lastID++
-		if _, used := l.conns[l.lastID]; !used && l.lastID != 0 {
-			break
-		}
-	}
-	f.id = l.lastID
 	l.conns[f.id] = f
 	l.pending = append(l.pending, f)
 	if k := f.s.Keepalive(); k > 0 && (l.tick == 0 || k/4 < l.tick) {
 		l.tick = max(k/4, time.Millisecond)
 	}
+	l.wakeLocked() // for pending, and for tick
 	l.mu.Unlock()
-	f.mu.Lock()
-	var err error
-	if !f.closed {
-		err = f.ctl(syscall.EPOLL_CTL_ADD, syscall.EPOLLIN|syscall.EPOLLRDHUP)
-	}
-	f.mu.Unlock()
-	if err != nil {
-		f.c.CloseNow()
-		return err
-	}
-	l.wake() // for pending, and for tick
-
 	return nil
 }
 
@@ -296,8 +332,8 @@ func (l *loop) run() {
 			if f == nil {
 				continue // closed since the event
 			}
-			if ev.Events&syscall.EPOLLOUT != 0 {
-				f.flush()
+			if ev.Events&(syscall.EPOLLOUT|syscall.EPOLLERR|syscall.EPOLLHUP) != 0 {
+				f.flush() // a lingering socket closes when it fails
 			}
 			if ev.Events&(syscall.EPOLLIN|syscall.EPOLLRDHUP|syscall.EPOLLHUP|syscall.EPOLLERR) != 0 {
 				l.serve(f)
@@ -346,8 +382,6 @@ func epollWait(epfd int, events []syscall.EpollEvent) (int, error) {
 // serve reads f's Conn until nothing more has arrived, handing each
 // message to OnMessage.
 func (l *loop) serve(f *fdConn) {
-	f.inLoop.Store(true)
-	defer f.inLoop.Store(false)
 	for {
 		typ, msg, err := f.s.Read(l.buf[:0])
 		if err != nil {
@@ -378,40 +412,42 @@ func (l *loop) keepalive() {
 }
 
 // maxQueued is how many bytes of a connection's writes may wait for its
-// socket before a write must wait (or, on the loop, fails): a write is
-// queued whole if less than this waits, so a queue holds at most this
-// plus one write.
+// socket, unless the Conn's Options.MaxBufferedAmount is larger: a write
+// is queued whole while less waits, so a queue holds at most that plus
+// one write. A write that finds more waiting fails, and its connection
+// ends: its peer is not reading.
 const maxQueued = 1 << 20
 
-var errPeerNotReading = fmt.Errorf("eventloop: the peer reads too slowly: more than %d bytes wait to be written", maxQueued)
+// lingerTimeout bounds how long a closed connection's socket stays open
+// to send what its writes queued, the Close frame last.
+const lingerTimeout = 5 * time.Second
 
 // An fdConn is the drive.Transport of a Conn on a loop: a socket whose
-// reads never wait and whose writes queue what the socket does not take.
-// Every connection has one, so what only a connection that was ever
-// refused a write needs is in a backlog made then.
+// reads and writes never wait; what the socket does not take of a write
+// is queued and sent when it is writable. Every connection has one, so
+// what only a connection that was ever refused a write needs is in a
+// backlog made then.
 type fdConn struct {
 	loop  *loop
 	c     *conn.Conn
 	s     drive.Session
 	laddr net.Addr
 	raddr net.Addr
+	limit int // on the queue: maxQueued or Options.MaxBufferedAmount
 
-	mu        sync.Mutex // held over every system call on fd
-	b         *backlog   // nil until the socket first refuses a write
-	wdeadline int64      // unix nanoseconds, or 0
-	fd        int32
-	id        uint32
-	inLoop    atomic.Bool // the loop is reading the Conn
-	closed    bool
-	writing   bool // EPOLLOUT is asked for
+	mu      sync.Mutex // held over every system call on fd
+	b       *backlog   // nil until the socket first refuses a write
+	fd      int32      // -1 once closed
+	id      uint32
+	closed  bool // Close was called; the socket may linger to send the queue
+	writing bool // EPOLLOUT is asked for
 }
 
 // A backlog is what an fdConn's writes left for later. Guarded by the
 // fdConn's mu.
 type backlog struct {
-	queue []byte        // written, not yet taken by the socket
-	room  chan struct{} // wakes a write waiting for the queue to shrink
-	err   error         // the socket failed a write
+	queue []byte // written, not yet taken by the socket
+	err   error  // the socket failed a write
 }
 
 func (f *fdConn) ctl(op int, events uint32) error {
@@ -446,40 +482,35 @@ func (f *fdConn) Read(p []byte) (int, error) {
 	}
 }
 
-// Write writes p, queueing what the socket does not take.
+// Write writes p, queueing what the socket does not take. It never
+// waits, so a loop can write to any of its connections.
 func (f *fdConn) Write(p []byte) (int, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	for {
-		if f.closed {
-			return 0, net.ErrClosed
+	if f.closed {
+		return 0, net.ErrClosed
+	}
+	b := f.b
+	switch {
+	case b == nil || (len(b.queue) == 0 && b.err == nil):
+		n, err := f.write(p)
+		if err != nil {
+			return n, err
 		}
-		b := f.b
-		switch {
-		case b == nil || (len(b.queue) == 0 && b.err == nil):
-			n, err := f.write(p)
-			if err != nil {
+		if n < len(p) {
+			f.backlog().queue = append(f.b.queue, p[n:]...)
+			if err := f.wantWritable(true); err != nil {
 				return n, err
 			}
-			if n < len(p) {
-				f.backlog().queue = append(f.b.queue, p[n:]...)
-				if err := f.wantWritable(true); err != nil {
-					return n, err
-				}
-			}
-			return len(p), nil
-		case b.err != nil:
-			return 0, b.err
-		case len(b.queue) < maxQueued:
-			b.queue = append(b.queue, p...)
-			return len(p), nil
-		case f.inLoop.Load():
-			return 0, errPeerNotReading
 		}
-		if err := f.waitRoom(); err != nil {
-			return 0, err
-		}
+		return len(p), nil
+	case b.err != nil:
+		return 0, b.err
+	case len(b.queue) < f.limit:
+		b.queue = append(b.queue, p...)
+		return len(p), nil
 	}
+	return 0, fmt.Errorf("eventloop: the peer reads too slowly: %d bytes wait to be written", len(b.queue))
 }
 
 // backlog returns f's backlog, making it on first use. The caller holds
@@ -526,49 +557,13 @@ func (f *fdConn) wantWritable(on bool) error {
 	return f.ctl(syscall.EPOLL_CTL_MOD, events)
 }
 
-// waitRoom waits until the queue shrinks, the connection closes or the
-// write deadline passes. The caller holds mu, which is released while it
-// waits.
-func (f *fdConn) waitRoom() error {
-	b := f.b
-	if b.room == nil {
-		b.room = make(chan struct{}, 1)
-	}
-	var timeout <-chan time.Time
-	if f.wdeadline != 0 {
-		d := time.Until(time.Unix(0, f.wdeadline))
-		if d <= 0 {
-			return f.opError("write", os.ErrDeadlineExceeded)
-		}
-		t := time.NewTimer(d)
-		defer t.Stop()
-		timeout = t.C
-	}
-	f.mu.Unlock()
-	select {
-	case <-b.room:
-	case <-timeout:
-	}
-	f.mu.Lock()
-	return nil
-}
-
-// signalRoom wakes a write waiting in waitRoom. The caller holds mu.
-func (f *fdConn) signalRoom() {
-	if f.b != nil && f.b.room != nil {
-		select {
-		case f.b.room <- struct{}{}:
-		default:
-		}
-	}
-}
-
-// flush writes what is queued, when the socket is writable.
+// flush writes what is queued, when the socket is writable. A socket
+// that lingers after Close is closed once its queue is sent.
 func (f *fdConn) flush() {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	b := f.b
-	if f.closed || b == nil {
+	if f.fd < 0 || b == nil {
 		return
 	}
 	n, err := f.write(b.queue)
@@ -576,34 +571,57 @@ func (f *fdConn) flush() {
 	if err != nil {
 		b.queue = nil
 	}
-	if len(b.queue) == 0 {
-		if cap(b.queue) > maxKeptBuffer {
-			b.queue = nil
-		}
-		if err == nil {
-			f.wantWritable(false)
-		}
+	if len(b.queue) > 0 {
+		return
 	}
-	f.signalRoom()
-}
-
-// Close closes the socket. What is still queued gets one last chance to
-// be written.
-func (f *fdConn) Close() error {
-	f.mu.Lock()
-	if f.closed {
-		f.mu.Unlock()
-		return net.ErrClosed
-	}
-	if b := f.b; b != nil && len(b.queue) > 0 && b.err == nil {
-		f.write(b.queue)
+	if cap(b.queue) > maxKeptBuffer {
 		b.queue = nil
 	}
+	if f.closed {
+		f.closeFD()
+		return
+	}
+	if err == nil {
+		f.wantWritable(false)
+	}
+}
+
+// Close closes the socket, or, if writes are still queued, stops reading
+// it and leaves it open until the queue is sent (flush), at most
+// lingerTimeout: the queue may end with the Close frame.
+func (f *fdConn) Close() error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.closed {
+		return net.ErrClosed
+	}
 	f.closed = true
-	// Closing the descriptor takes it out of the epoll set.
+	if b := f.b; b != nil && len(b.queue) > 0 && b.err == nil {
+		// Only writability matters now; a peer that keeps sending must
+		// not wake the loop for nothing.
+		if f.ctl(syscall.EPOLL_CTL_MOD, syscall.EPOLLOUT) == nil {
+			time.AfterFunc(lingerTimeout, func() {
+				f.mu.Lock()
+				defer f.mu.Unlock()
+				f.closeFD()
+			})
+			return nil
+		}
+	}
+	return f.closeFD()
+}
+
+// closeFD closes the descriptor, once, which also takes it out of the
+// epoll set, and takes f out of its loop. The caller holds mu.
+func (f *fdConn) closeFD() error {
+	if f.fd < 0 {
+		return nil
+	}
 	err := syscall.Close(int(f.fd))
-	f.signalRoom()
-	f.mu.Unlock()
+	f.fd = -1
+	if f.b != nil {
+		f.b.queue = nil
+	}
 	f.loop.remove(f)
 	if err != nil {
 		return f.opError("close", err)
@@ -634,19 +652,9 @@ func (f *fdConn) SetDeadline(t time.Time) error {
 // nothing for a read deadline to bound.
 func (f *fdConn) SetReadDeadline(time.Time) error { return nil }
 
-// SetWriteDeadline implements net.Conn: it bounds a write's wait for room
-// in the queue.
-func (f *fdConn) SetWriteDeadline(t time.Time) error {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if t.IsZero() {
-		f.wdeadline = 0
-	} else {
-		f.wdeadline = t.UnixNano()
-	}
-	f.signalRoom()
-	return nil
-}
+// SetWriteDeadline implements net.Conn. Writes never wait, so there is
+// nothing for a write deadline to bound.
+func (f *fdConn) SetWriteDeadline(time.Time) error { return nil }
 
 // Queued implements drive.Transport.
 func (f *fdConn) Queued() int64 {

@@ -76,6 +76,7 @@ func (s *Server) Serve(l net.Listener) error {
 		return ErrServerClosed
 	}
 	defer s.untrack(l)
+	defer l.Close()
 	var delay time.Duration
 	for {
 		nc, err := l.Accept()
@@ -151,7 +152,7 @@ func (s *Server) ServeConn(c *conn.Conn) error {
 		return err
 	}
 	if s.closing.Load() {
-		go c.Close(conn.CloseGoingAway, "server shutting down")
+		c.Close(conn.CloseGoingAway, "server shutting down")
 		return ErrServerClosed
 	}
 	if s.poller != nil {
@@ -166,7 +167,7 @@ func (s *Server) ServeConn(c *conn.Conn) error {
 	s.mu.Lock()
 	if s.closing.Load() {
 		s.mu.Unlock()
-		go c.Close(conn.CloseGoingAway, "server shutting down")
+		c.Close(conn.CloseGoingAway, "server shutting down")
 		return ErrServerClosed
 	}
 	if s.blocking == nil {
@@ -220,7 +221,7 @@ func (s *Server) deliver(c *conn.Conn, typ conn.MessageType, msg []byte) {
 			buf := make([]byte, 64<<10)
 			buf = buf[:runtime.Stack(buf, false)]
 			s.logf("eventloop: panic serving %v: %v\n%s", c.RemoteAddr(), err, buf)
-			go c.Close(conn.CloseInternalServerErr, "")
+			c.Close(conn.CloseInternalServerErr, "")
 		}
 	}()
 	s.OnMessage(c, typ, msg)
@@ -261,32 +262,45 @@ func (s *Server) untrack(l net.Listener) {
 	s.mu.Unlock()
 }
 
-// conns returns every connection the server serves.
-func (s *Server) conns() []*conn.Conn {
-	var all []*conn.Conn
+// conns returns the connections the server serves: on its loops, and
+// each on a goroutine of its own.
+func (s *Server) conns() (looped, blocking []*conn.Conn) {
 	if s.poller != nil {
-		all = s.poller.conns()
+		looped = s.poller.conns()
 	}
 	s.mu.Lock()
 	for c := range s.blocking {
-		all = append(all, c)
+		blocking = append(blocking, c)
 	}
 	s.mu.Unlock()
-	return all
+	return looped, blocking
 }
 
 // Shutdown stops accepting, sends 1001 Going Away to every connection,
 // and waits until all have closed or ctx ends; then it closes what is
 // left, as Close does, and returns ctx's error if it ended first.
+//
+// Shutdown and Close must not be called from OnMessage or a Conn's
+// hooks while they run on a loop: they wait for the loops to end.
 func (s *Server) Shutdown(ctx context.Context) error {
 	s.stopAccepting()
-	for _, c := range s.conns() {
-		go c.Close(conn.CloseGoingAway, "server shutting down")
+	looped, blocking := s.conns()
+	for _, c := range looped {
+		c.Close(conn.CloseGoingAway, "server shutting down") // returns once the frame is written
 	}
+	// Close waits for the peer's answer on a Conn read by a goroutine.
+	var closing sync.WaitGroup
+	for _, c := range blocking {
+		closing.Go(func() { c.Close(conn.CloseGoingAway, "server shutting down") })
+	}
+	defer closing.Wait()
 	tick := time.NewTicker(10 * time.Millisecond)
 	defer tick.Stop()
 	var err error
-	for len(s.conns()) > 0 && err == nil {
+	for err == nil {
+		if looped, blocking := s.conns(); len(looped)+len(blocking) == 0 {
+			break
+		}
 		select {
 		case <-tick.C:
 		case <-ctx.Done():
@@ -302,7 +316,8 @@ func (s *Server) Shutdown(ctx context.Context) error {
 // goroutine of the server has ended.
 func (s *Server) Close() error {
 	s.stopAccepting()
-	for _, c := range s.conns() {
+	looped, blocking := s.conns()
+	for _, c := range append(looped, blocking...) {
 		c.CloseNow()
 	}
 	s.wg.Wait()

@@ -46,6 +46,10 @@ type Session interface {
 	// called from two goroutines at once.
 	Read(buf []byte) (typ int, msg []byte, err error)
 
+	// MaxBuffered returns the Conn's Options.MaxBufferedAmount: a driver
+	// queues at least that much before it gives up on a peer.
+	MaxBuffered() int64
+
 	// Keepalive returns the Conn's keepalive interval, or 0.
 	Keepalive() time.Duration
 
@@ -60,6 +64,7 @@ type Session interface {
 
 // Take makes the Conn c (a *conn.Conn) read and write through the
 // Transport wrap returns for its network connection, and returns the
-// Session through which a driver reads it. It fails, leaving c as it was,
-// if wrap fails or c has been read from or closed.
+// Session through which a driver reads it. It waits for a write in
+// progress to end. It fails, leaving c as it was, if wrap fails or c is
+// being read, driven already or closed.
 var Take func(c any, wrap func(nc net.Conn) (Transport, error)) (Session, error)
