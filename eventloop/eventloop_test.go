@@ -224,6 +224,7 @@ func TestWritesQueueForSlowPeer(t *testing.T) {
 			opts, conns, _ := opened(conn.Options{})
 			c := dial(t, start(t, echoServer(opts), path), nil)
 			sc := <-conns
+			echoOnce(t, c) // the loop has it
 			// 16 × 64 KiB: more than loopback's socket buffers take at first,
 			// less than the bound on what may wait.
 			const n, size = 16, 64 << 10
@@ -257,7 +258,7 @@ func TestWritesQueueForSlowPeer(t *testing.T) {
 // the connection ends with an error saying why.
 func TestWriterToPeerThatDoesNotRead(t *testing.T) {
 	opts, conns, closed := opened(conn.Options{})
-	dial(t, start(t, echoServer(opts), "listener"), nil)
+	echoOnce(t, dial(t, start(t, echoServer(opts), "listener"), nil)) // then reads no more
 	sc := <-conns
 	msg := bytes.Repeat([]byte("w"), 256<<10)
 	var err error
@@ -468,6 +469,7 @@ func TestBackpressurePolicy(t *testing.T) {
 	opts, conns, _ := opened(conn.Options{MaxBufferedAmount: limit, OnBackpressure: conn.BackpressureError})
 	c := dial(t, start(t, echoServer(opts), "listener"), &client.Options{Conn: conn.Options{ReadLimit: 64 << 20}})
 	sc := <-conns
+	echoOnce(t, c) // the loop has it
 	msg := bytes.Repeat([]byte("b"), 64<<10)
 	var err error
 	sent := 0
@@ -509,7 +511,7 @@ func TestBroadcastToSlowPeer(t *testing.T) {
 		},
 	}
 	url := start(t, s, "listener")
-	dial(t, url, nil) // never reads
+	echoOnce(t, dial(t, url, nil)) // on the loop; then reads no more
 	slow.Store(<-conns)
 	pusher := dial(t, url, nil)
 	<-conns
@@ -666,6 +668,11 @@ func TestCloseRaces(t *testing.T) {
 	}
 	if o, c := opened.Load(), closed.Load(); o != c {
 		t.Errorf("%d connections opened, %d closed", o, c)
+	}
+	// Sockets closed with writes queued, by earlier tests, may linger 5 s.
+	deadline = time.Now().Add(6 * time.Second)
+	for openFiles(t) > before && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
 	}
 	if after := openFiles(t); after > before {
 		t.Errorf("%d descriptors open, %d before", after, before)

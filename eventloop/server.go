@@ -144,8 +144,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // goroutine. A Conn over a TCP or Unix socket joins an event loop; any
 // other (TLS, an HTTP/2 stream, a pipe), or any Conn where there is no
 // event loop, is read by a goroutine of its own, with the same calls of
-// OnMessage. If the server is closed, ServeConn closes c with 1001 and
-// returns ErrServerClosed.
+// OnMessage. A write to such a Conn waits for its peer as usual, even
+// from OnMessage on a loop. If the server is closed, ServeConn closes c
+// with 1001 and returns ErrServerClosed.
 func (s *Server) ServeConn(c *conn.Conn) error {
 	if err := s.init(); err != nil {
 		c.CloseNow()
@@ -155,14 +156,13 @@ func (s *Server) ServeConn(c *conn.Conn) error {
 		c.Close(conn.CloseGoingAway, "server shutting down")
 		return ErrServerClosed
 	}
-	if s.poller != nil {
-		switch err := s.poller.add(c); {
-		case err == nil:
-			return nil
-		case !errors.Is(err, errNotSocket):
-			c.CloseNow()
-			return err
-		}
+	if s.poller != nil && s.poller.add(c) == nil {
+		return nil
+	}
+	// Not a socket, or the loops could not take it (a write in progress
+	// held it past CloseTimeout, say): a goroutine reads it instead.
+	if c.State() == conn.Closed {
+		return net.ErrClosed
 	}
 	s.mu.Lock()
 	if s.closing.Load() {
