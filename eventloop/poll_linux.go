@@ -134,8 +134,9 @@ type loop struct {
 	tick      time.Duration // between keepalive ticks; 0 when none is needed
 	laddr     net.Addr      // the local address of the last connection wrapped
 
-	buf []byte          // messages are read into it; used by the loop only
-	due []drive.Session // for keepalive; used by the loop only
+	buf      []byte          // messages are read into it; used by the loop only
+	due      []drive.Session // for keepalive; used by the loop only
+	deadline time.Time       // of epf; used by the loop only
 }
 
 func newLoop(p *poller) (*loop, error) {
@@ -349,13 +350,15 @@ func (l *loop) run() {
 }
 
 // wait returns the events ready, waiting until some are or until
-// deadline, if it is not zero.
+// deadline, if it is not zero. RawConn.Read looks before it waits, so an
+// epoll set with events ready costs one epoll_wait.
 func (l *loop) wait(events []syscall.EpollEvent, deadline time.Time) (int, error) {
-	n, err := epollWait(l.epfd, events)
-	if n > 0 || err != nil {
-		return n, err
+	if !deadline.Equal(l.deadline) {
+		l.epf.SetReadDeadline(deadline)
+		l.deadline = deadline
 	}
-	l.epf.SetReadDeadline(deadline)
+	var n int
+	var err error
 	rerr := l.raw.Read(func(uintptr) bool {
 		n, err = epollWait(l.epfd, events)
 		return n > 0 || err != nil
