@@ -293,6 +293,7 @@ func (l *loop) run() {
 	defer l.p.wg.Done()
 	events := make([]syscall.EpollEvent, 256)
 	var nextTick time.Time
+	var lastTick time.Duration
 	for {
 		l.mu.Lock()
 		tick, stopping, pending := l.tick, l.stopping, l.pending
@@ -306,11 +307,12 @@ func (l *loop) run() {
 		}
 		var deadline time.Time
 		if tick > 0 {
-			if nextTick.IsZero() {
+			if tick != lastTick {
 				nextTick = time.Now().Add(tick)
 			}
 			deadline = nextTick
 		}
+		lastTick = tick
 		n, err := l.wait(events, deadline)
 		if err != nil {
 			l.p.srv.logf("eventloop: %v", err)
@@ -397,14 +399,23 @@ func (l *loop) serve(f *fdConn) {
 
 // keepalive ticks every connection that has keepalive on.
 // The sessions are gathered first, since a tick may end a connection,
-// which takes it out of conns under mu.
+// which takes it out of conns under mu. The ticks' interval follows the
+// connections there are: once none has keepalive, the loop stops ticking.
 func (l *loop) keepalive() {
 	due := l.due[:0]
+	var shortest time.Duration
 	l.mu.Lock()
 	for _, f := range l.conns {
-		if f.s.Keepalive() > 0 {
+		if k := f.s.Keepalive(); k > 0 {
 			due = append(due, f.s)
+			if shortest == 0 || k < shortest {
+				shortest = k
+			}
 		}
+	}
+	l.tick = 0
+	if shortest > 0 {
+		l.tick = max(shortest/4, time.Millisecond)
 	}
 	l.mu.Unlock()
 	for i, s := range due {
